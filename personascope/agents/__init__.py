@@ -1,0 +1,1 @@
+"""Who speaks: interviewer, role-playing agents, assessors and model resolution."""

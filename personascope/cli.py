@@ -1,0 +1,232 @@
+"""The ``personascope`` command.
+
+Sub-commands register themselves in :data:`COMMANDS`; each is a function that
+receives the parsed arguments and returns an exit code. Bad input is reported as
+one line (``error: <file>: <field>: <expected>``) with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from personascope import __version__
+from personascope.errors import InputError
+
+EXIT_INPUT = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False, width=max(Console().width, 100))
+
+
+# -- scales -------------------------------------------------------------------------
+
+
+def _cmd_scales_list(args: argparse.Namespace) -> int:
+    from personascope.scales import list_scales, load_scales_from_dir
+
+    scales = load_scales_from_dir(args.dir) if args.dir else list_scales()
+    table = Table(title="Scales")
+    for col in ("id", "name", "items", "dimensions", "scoring", "range", "norms"):
+        table.add_column(col)
+    for s in scales:
+        table.add_row(
+            s.id,
+            s.name,
+            str(len(s.items)),
+            ", ".join(d.id for d in s.dimensions),
+            s.scoring.value,
+            f"{s.range[0]}–{s.range[1]}",
+            str(len(s.norms)),
+        )
+    _console().print(table)
+    return 0
+
+
+def _cmd_scales_show(args: argparse.Namespace) -> int:
+    from personascope.scales import load_scale
+
+    s = load_scale(args.scale)
+    con = _console()
+    con.print(
+        f"[bold]{s.name}[/bold] ({s.id}) — {len(s.items)} items, scoring {s.scoring.value}, "
+        f"options {s.range[0]}–{s.range[1]}"
+    )
+    if s.citation:
+        con.print(f"Citation: {s.citation}")
+    if s.license:
+        con.print(f"License: {s.license}")
+    opts = ", ".join(f"{o.value} = {o.label}" for o in s.response_options)
+    con.print(f"Options: {opts}")
+    dims = Table(title="Dimensions")
+    for col in ("id", "name", "items (+/−)", "poles", "reference α", "norms"):
+        dims.add_column(col)
+    for d in s.dimensions:
+        its = s.items_of(d.id)
+        plus = sum(i.key == "+" for i in its)
+        dims.add_row(
+            d.id,
+            d.name,
+            f"{len(its)} ({plus}/{len(its) - plus})",
+            f"{d.poles.low} ↔ {d.poles.high}" if d.poles else "",
+            f"{d.reference_alpha.value:.2f}" if d.reference_alpha else "",
+            str(len(s.norms_of(d.id))),
+        )
+    con.print(dims)
+    if args.items:
+        items = Table(title="Items")
+        for col in ("id", "dimension", "facet", "key", "text", "interview question"):
+            items.add_column(col)
+        for i in s.items:
+            items.add_row(i.id, i.dimension, i.facet or "", i.key, i.text, i.question(args.lang) or "")
+        con.print(items)
+    return 0
+
+
+def _cmd_scales_validate(args: argparse.Namespace) -> int:
+    from personascope.scales import load_scales_from_dir, load_scales_from_file
+
+    for raw in args.paths:
+        path = Path(raw)
+        scales = load_scales_from_dir(path) if path.is_dir() else load_scales_from_file(path)
+        for s in scales:
+            print(f"ok: {path}: {s.id} ({len(s.items)} items, {len(s.dimensions)} dimensions)")
+    return 0
+
+
+# -- score --------------------------------------------------------------------------
+
+
+def read_answers(path: Path) -> dict[str, float | None]:
+    """Read an answers file: a mapping ``{item_id: value or null}``, optionally
+    under an ``answers:`` key. Raises :class:`InputError` when malformed."""
+    from personascope.scales.loader import read_data_file
+
+    data = read_data_file(path)
+    if isinstance(data, dict) and isinstance(data.get("answers"), dict):
+        data = data["answers"]
+    if not isinstance(data, dict) or not data:
+        raise InputError(path, "answers", "expected a non-empty mapping of item id to answer")
+    answers: dict[str, float | None] = {}
+    for key, value in data.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InputError(path, f"answers[{key}]", f"expected a number or null, got {value!r}")
+        answers[str(key)] = None if value is None else float(value)
+    return answers
+
+
+def _fmt(x: float | None, digits: int = 2) -> str:
+    return "missing" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from personascope.scales import load_scale
+    from personascope.scales.scoring import ScoringError
+
+    scale = load_scale(args.scale)
+    answers = read_answers(Path(args.answers))
+    try:
+        result = scale.score(answers, max_missing=args.max_missing, band=args.band)
+    except ScoringError as exc:
+        raise InputError(args.answers, "answers", str(exc)) from None
+    if args.json:
+        print(json.dumps(result.model_dump(mode="json"), indent=2))
+        return 0
+    table = Table(title=f"{scale.name} — scores ({scale.scoring.value})")
+    for col in ("dimension", "score", "range", "item mean", "type", "answered", "norm (z / T / %ile)"):
+        table.add_column(col)
+    for dim in scale.dimensions:
+        d = result.dimensions[dim.id]
+        lo, hi = scale.score_bounds(dim.id)
+        norm = ""
+        if d.norms:
+            n = d.norms[0]
+            norm = f"{n.z:+.2f} / {n.t:.0f} / {n.percentile:.0f}  ({n.population})"
+            if len(d.norms) > 1:
+                norm += f" +{len(d.norms) - 1} more"
+        table.add_row(
+            dim.name,
+            _fmt(d.score),
+            f"{lo:g}–{hi:g}",
+            _fmt(d.item_mean),
+            d.type or "—",
+            f"{d.n_answered}/{d.n_items}" + (" (prorated)" if d.prorated else ""),
+            norm,
+        )
+    _console().print(table)
+    return 0
+
+
+# -- parser -------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="personascope",
+        description="Measure the personality of LLMs and role-playing agents.",
+    )
+    parser.add_argument("--version", action="version", version=f"personascope {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    scales = sub.add_parser("scales", help="list, show and validate scales")
+    ssub = scales.add_subparsers(dest="scales_command", required=True)
+    p = ssub.add_parser("list", help="list the built-in scales (or those in --dir)")
+    p.add_argument("--dir", help="a folder of scale files (ours, InCharacter, PsychoBench)")
+    p.set_defaults(handler=_cmd_scales_list)
+    p = ssub.add_parser("show", help="show one scale")
+    p.add_argument("scale", help="built-in id or path to a scale file")
+    p.add_argument("--items", action="store_true", help="also list every item")
+    p.add_argument("--lang", default="en", help="language of the interview questions")
+    p.set_defaults(handler=_cmd_scales_show)
+    p = ssub.add_parser("validate", help="validate scale files or folders")
+    p.add_argument("paths", nargs="+")
+    p.set_defaults(handler=_cmd_scales_validate)
+
+    p = sub.add_parser("score", help="score a file of answers with a scale (no LLM)")
+    p.add_argument("--scale", required=True, help="built-in id or path to a scale file")
+    p.add_argument("--answers", required=True, help="YAML/JSON mapping item id → answer")
+    p.add_argument(
+        "--max-missing",
+        type=float,
+        default=0.2,
+        help="largest fraction of missing items per dimension (default 0.2)",
+    )
+    p.add_argument(
+        "--band",
+        type=float,
+        default=0.0,
+        help="half-width of the X band around the midpoint, fraction of the span",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(handler=_cmd_score)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+def _entry() -> Any:  # pragma: no cover - thin wrapper for `python -m`
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _entry()

@@ -1,0 +1,1 @@
+"""How they speak: graph state, nodes, graph builders and the experiment runner."""

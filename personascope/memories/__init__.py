@@ -1,0 +1,1 @@
+"""What characters remember: character profiles and the Chroma memory store."""

@@ -1,0 +1,268 @@
+"""Scoring of scale answers: reverse keying, dimension scores, types, norms.
+
+Pure functions (no LLM, no I/O). Every rule that decides a published number lives
+here, so it is tested once and used everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict
+from scipy.stats import norm as _normal
+
+from personascope.scales.schema import Norm, ScoringMode
+
+if TYPE_CHECKING:
+    from personascope.scales.schema import Item, Scale
+
+TypeLabel = Literal["H", "L", "X"]
+
+
+class ScoringError(ValueError):
+    """Answers that cannot be scored (unknown item, value outside the range)."""
+
+
+class NormScore(BaseModel):
+    """A dimension score placed against one human norm."""
+
+    model_config = ConfigDict(frozen=True)
+
+    population: str
+    source: str
+    z: float
+    t: float
+    percentile: float
+
+
+class DimensionScore(BaseModel):
+    """Score of one dimension with everything needed to audit it.
+
+    ``score`` is ``None`` when too many items are missing: never a midpoint.
+    ``item_mean`` is the mean of keyed item scores whatever the scoring mode.
+    ``prorated`` says a SUM score was extrapolated from the answered items.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    dimension: str
+    score: float | None
+    item_mean: float | None
+    n_items: int
+    n_answered: int
+    missing: list[str]
+    prorated: bool
+    type: TypeLabel | None
+    norms: list[NormScore]
+
+
+class ScaleScores(BaseModel):
+    """Scores of every dimension of a scale for one set of answers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scale: str
+    scoring: ScoringMode
+    dimensions: dict[str, DimensionScore]
+
+    def as_dict(self) -> dict[str, float | None]:
+        """``{dimension: score}``, ``None`` for missing scores."""
+        return {k: v.score for k, v in self.dimensions.items()}
+
+
+def reverse_key(value: float, low: float, high: float) -> float:
+    """Reverse-key an answer: ``x' = min + max - x``.
+
+    >>> reverse_key(1, 1, 5)
+    5
+    >>> reverse_key(0, 0, 3)
+    3
+    """
+    return low + high - value
+
+
+def keyed_value(item: Item, value: float, low: float, high: float) -> float:
+    """The item's contribution after keying: unchanged for ``+``, reversed for ``-``."""
+    return value if item.key == "+" else reverse_key(value, low, high)
+
+
+def aggregate(
+    keyed: list[float], n_items: int, mode: ScoringMode, low: float, high: float
+) -> tuple[float, bool]:
+    """Dimension score from keyed item scores.
+
+    AVG: ``mean(x)``. SUM: ``sum(x)``, or, when some items are missing, the
+    prorated sum ``mean(x) * n_items`` (the usual person-mean imputation, flagged).
+    PERCENT: ``(mean(x) - min) / (max - min) * 100`` (InCharacter's 16P conversion).
+
+    >>> aggregate([4.0, 2.0], 2, ScoringMode.SUM, 1, 5)
+    (6.0, False)
+    >>> aggregate([4.0, 2.0], 3, ScoringMode.SUM, 1, 5)
+    (9.0, True)
+    >>> aggregate([7.0, 4.0], 2, ScoringMode.PERCENT, 1, 7)
+    (75.0, False)
+    """
+    if not keyed:
+        raise ScoringError("aggregate: no answered items")
+    mean = math.fsum(keyed) / len(keyed)
+    if mode is ScoringMode.AVG:
+        return mean, False
+    if mode is ScoringMode.SUM:
+        if len(keyed) == n_items:
+            return math.fsum(keyed), False
+        return mean * n_items, True
+    return (mean - low) / (high - low) * 100.0, False
+
+
+def classify_type(score: float, low: float, high: float, band: float = 0.0) -> TypeLabel:
+    """H/L/X type of a score on ``[low, high]``.
+
+    ``mid = (low + high) / 2``; H if ``score > mid + band * (high - low)``, L if
+    ``score < mid - band * (high - low)``, else X (the marginal band). With
+    ``band = 0`` only a score exactly at the midpoint is X. (InCharacter's code calls
+    a tie L; a score on the midpoint has no direction, so we say X.)
+
+    >>> classify_type(3.4, 1, 5)
+    'H'
+    >>> classify_type(3.4, 1, 5, band=0.125)
+    'X'
+    >>> classify_type(20.0, 0, 100)
+    'L'
+    """
+    if band < 0 or band >= 0.5:
+        raise ValueError(f"band: expected 0 <= band < 0.5 (a fraction of the span), got {band}")
+    mid = (low + high) / 2
+    margin = band * (high - low)
+    if score > mid + margin:
+        return "H"
+    if score < mid - margin:
+        return "L"
+    return "X"
+
+
+def norm_score(
+    score: float, norm: Norm, *, n_items: int, low: float, high: float, mode: ScoringMode
+) -> NormScore:
+    """z, T and percentile of ``score`` against a human norm.
+
+    ``z = (x - mean) / sd``, ``T = 50 + 10 z``, percentile ``= 100 * Phi(z)`` (normal
+    approximation of the population distribution). When the norm is given in a
+    different unit than the scale's score (item mean vs sum vs percent), the score
+    is first converted linearly into the norm's unit.
+    """
+    x = convert_score(score, mode, norm.metric, n_items=n_items, low=low, high=high)
+    z = (x - norm.mean) / norm.sd
+    return NormScore(
+        population=norm.population,
+        source=norm.source,
+        z=z,
+        t=50.0 + 10.0 * z,
+        percentile=float(100.0 * _normal.cdf(z)),
+    )
+
+
+def convert_score(
+    score: float, src: ScoringMode, dst: ScoringMode, *, n_items: int, low: float, high: float
+) -> float:
+    """Convert a dimension score between item-mean, sum and percent units.
+
+    >>> convert_score(3.0, ScoringMode.AVG, ScoringMode.SUM, n_items=10, low=1, high=5)
+    30.0
+    >>> convert_score(50.0, ScoringMode.PERCENT, ScoringMode.AVG, n_items=4, low=1, high=7)
+    4.0
+    """
+    if src is dst:
+        return float(score)
+    if src is ScoringMode.SUM:
+        mean = score / n_items
+    elif src is ScoringMode.PERCENT:
+        mean = low + score / 100.0 * (high - low)
+    else:
+        mean = score
+    if dst is ScoringMode.SUM:
+        return float(mean * n_items)
+    if dst is ScoringMode.PERCENT:
+        return float((mean - low) / (high - low) * 100.0)
+    return float(mean)
+
+
+def score_scale(
+    scale: Scale,
+    answers: Mapping[str, float | None],
+    *,
+    max_missing: float = 0.2,
+    band: float = 0.0,
+) -> ScaleScores:
+    """Score answers to ``scale``.
+
+    Rules: each answer must belong to a scored item and lie inside the scale's range
+    (filler items are accepted and ignored); ``None`` or an absent item is missing.
+    Negative-keyed items are reversed (``min + max - x``); the dimension score
+    follows the scale's scoring mode (:func:`aggregate`). A dimension whose missing
+    fraction exceeds ``max_missing`` gets ``score=None`` and is reported with the
+    ids of its missing items; it is never imputed with a midpoint.
+
+    Parameters
+    ----------
+    scale : Scale
+    answers : mapping of item id to answer value (``None`` for missing)
+    max_missing : float
+        Largest tolerated fraction of missing items per dimension (0 = all required).
+    band : float
+        Half-width of the marginal X band as a fraction of the score span.
+    """
+    if not 0.0 <= max_missing < 1.0:
+        raise ValueError(f"max_missing: expected 0 <= max_missing < 1, got {max_missing}")
+    low, high = scale.range
+    items = scale.item_map
+    fillers = {f.id for f in scale.fillers}
+    for item_id, value in answers.items():
+        if item_id not in items:
+            if item_id in fillers:
+                continue
+            raise ScoringError(f"answers[{item_id}]: not an item of scale {scale.id!r}")
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise ScoringError(f"answers[{item_id}]: expected a number or null, got {value!r}")
+        if not low <= value <= high:
+            raise ScoringError(f"answers[{item_id}]: {value} is outside the scale range [{low}, {high}]")
+
+    dimensions: dict[str, DimensionScore] = {}
+    for dim in scale.dimensions:
+        dim_items = scale.items_of(dim.id)
+        keyed: list[float] = []
+        missing: list[str] = []
+        for item in dim_items:
+            value = answers.get(item.id)
+            if value is None:
+                missing.append(item.id)
+            else:
+                keyed.append(keyed_value(item, float(value), low, high))
+        n = len(dim_items)
+        enough = bool(keyed) and len(missing) / n <= max_missing + 1e-12
+        score: float | None = None
+        item_mean: float | None = math.fsum(keyed) / len(keyed) if keyed else None
+        prorated = False
+        if enough:
+            score, prorated = aggregate(keyed, n, scale.scoring, low, high)
+        s_low, s_high = scale.score_bounds(dim.id)
+        dimensions[dim.id] = DimensionScore(
+            dimension=dim.id,
+            score=score,
+            item_mean=item_mean,
+            n_items=n,
+            n_answered=len(keyed),
+            missing=missing,
+            prorated=prorated,
+            type=None if score is None else classify_type(score, s_low, s_high, band),
+            norms=[]
+            if score is None
+            else [
+                norm_score(score, nm, n_items=n, low=low, high=high, mode=scale.scoring)
+                for nm in scale.norms_of(dim.id)
+            ],
+        )
+    return ScaleScores(scale=scale.id, scoring=scale.scoring, dimensions=dimensions)
