@@ -1,0 +1,277 @@
+"""One way to name a model: a spec string resolved to a LangChain chat model.
+
+================================================  =========================================
+spec                                              model
+================================================  =========================================
+``local`` / ``local:qwen2.5-1.5b``                embedded llama.cpp server, Qwen2.5-Coder-1.5B
+``local:smollm2``                                 embedded llama.cpp server, SmolLM2-135M
+``local:/path/model.gguf``                        embedded llama.cpp server, any GGUF
+``openai:<model>``                                OpenAI, key from ``OPENAI_API_KEY``
+``openai-compatible:<model>@<base_url>``          vLLM, Ollama, llama.cpp, LiteLLM...;
+                                                  key from ``PERSONASCOPE_API_KEY`` or none
+``fake:<name>``                                   scripted fake model (tests, demos)
+================================================  =========================================
+
+Every real model is a :class:`PersonaChatOpenAI` (LangChain's ``ChatOpenAI``): the
+OpenAI client retries timeouts, 429 (honouring ``Retry-After``), 5xx and refused
+connections with exponential backoff; a per-endpoint semaphore bounds concurrency;
+results are cached in SQLite (:mod:`personascope.agents.cache`) keyed by model,
+parameters, messages and trial index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import BaseMessage
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.outputs import ChatResult
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
+from langchain_core.utils.function_calling import convert_to_json_schema
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel, SecretStr
+
+from personascope.errors import InputError
+
+Provider = Literal["local", "openai", "openai-compatible", "fake"]
+PROVIDERS: tuple[Provider, ...] = ("local", "openai", "openai-compatible", "fake")
+DEFAULT_MODEL = "local"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed model spec string."""
+
+    provider: Provider
+    model: str
+    base_url: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self.provider == "openai-compatible":
+            return f"{self.provider}:{self.model}@{self.base_url}"
+        return f"{self.provider}:{self.model}" if self.model else self.provider
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Sampling and transport parameters; they come from the run context."""
+
+    temperature: float = 0.0
+    max_tokens: int | None = 512
+    seed: int | None = 0
+    timeout: float = 120.0
+    max_retries: int = 4
+    max_concurrency: int | None = None
+    trial: int = 0
+    cache_path: Path | None = None
+    repeat_penalty: float = 1.1
+
+
+def parse_spec(spec: str) -> ModelSpec:
+    """Parse a model spec; raise :class:`InputError` naming what is wrong.
+
+    >>> parse_spec("local")
+    ModelSpec(provider='local', model='qwen2.5-1.5b', base_url=None)
+    >>> parse_spec("openai-compatible:llama3@http://127.0.0.1:8000/v1").base_url
+    'http://127.0.0.1:8000/v1'
+    """
+    text = spec.strip()
+    provider, sep, rest = text.partition(":")
+    if provider not in PROVIDERS:
+        raise InputError(
+            spec,
+            "provider",
+            f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)} "
+            "(e.g. local, local:smollm2, openai:gpt-4o-mini, "
+            "openai-compatible:<model>@http://host:port/v1, fake:<name>)",
+        )
+    if provider == "local":
+        return ModelSpec("local", rest or "qwen2.5-1.5b")
+    if not sep or not rest:
+        raise InputError(spec, "model", f"missing model name: expected '{provider}:<model>'")
+    if provider == "openai-compatible":
+        model, at, url = rest.rpartition("@")
+        if not at or not model or not url.startswith(("http://", "https://")):
+            raise InputError(
+                spec,
+                "base_url",
+                "expected 'openai-compatible:<model>@http(s)://host:port/v1'",
+            )
+        return ModelSpec("openai-compatible", model, url.rstrip("/"))
+    return ModelSpec(provider, rest)
+
+
+# -- concurrency limit per endpoint -------------------------------------------------
+
+_SYNC_LIMITS: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_ASYNC_LIMITS: dict[tuple[str, int, int], asyncio.Semaphore] = {}
+_LIMITS_LOCK = threading.Lock()
+
+
+def _sync_limit(endpoint: str, n: int) -> threading.BoundedSemaphore:
+    with _LIMITS_LOCK:
+        return _SYNC_LIMITS.setdefault((endpoint, n), threading.BoundedSemaphore(n))
+
+
+def _async_limit(endpoint: str, n: int) -> asyncio.Semaphore:
+    # asyncio primitives are bound to one event loop: one semaphore per loop.
+    key = (endpoint, n, id(asyncio.get_running_loop()))
+    with _LIMITS_LOCK:
+        return _ASYNC_LIMITS.setdefault(key, asyncio.Semaphore(n))
+
+
+class PersonaChatOpenAI(ChatOpenAI):
+    """``ChatOpenAI`` with a per-endpoint concurrency limit and a trial index.
+
+    ``trial`` is never sent to the server; it only separates cache entries, so
+    repeated trials at temperature > 0 are distinct samples while re-running the
+    same trial is answered from the cache.
+    """
+
+    trial: int = 0
+    max_concurrency: int = 8
+    spec: str = ""
+    legacy_max_tokens: bool = False
+
+    def _get_request_payload(
+        self, input_: LanguageModelInput, *, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = super()._get_request_payload(input_, stop=stop, **kwargs)
+        # OpenAI renamed max_tokens to max_completion_tokens; llama.cpp's server and
+        # older OpenAI-compatible servers only know (and otherwise silently ignore) the old name.
+        if self.legacy_max_tokens and "max_completion_tokens" in payload:
+            payload["max_tokens"] = payload.pop("max_completion_tokens")
+        return payload
+
+    @property
+    def _endpoint(self) -> str:
+        return str(self.openai_api_base or "https://api.openai.com/v1")
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        with _sync_limit(self._endpoint, self.max_concurrency):
+            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        async with _async_limit(self._endpoint, self.max_concurrency):
+            return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        with _sync_limit(self._endpoint, self.max_concurrency):
+            yield from super()._stream(*args, **kwargs)
+
+
+class LocalChatOpenAI(PersonaChatOpenAI):
+    """Chat model for llama-cpp-python's server.
+
+    That server answers HTTP 500 to ``response_format`` of type ``json_schema``
+    (LangChain's default structured-output method) but enforces a schema given as
+    ``{"type": "json_object", "schema": ...}`` by grammar-constrained decoding, so
+    structured output always parses.
+    """
+
+    def with_structured_output(  # type: ignore[override]
+        self,
+        schema: dict[str, Any] | type,
+        *,
+        method: str | None = None,
+        include_raw: bool = False,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, Any]:
+        if method == "function_calling":
+            return super().with_structured_output(
+                schema, method="function_calling", include_raw=include_raw, **kwargs
+            )
+        json_schema = convert_to_json_schema(schema)
+        llm = self.bind(response_format={"type": "json_object", "schema": json_schema})
+        parser: Runnable[Any, Any]
+        if isinstance(schema, type) and issubclass(schema, BaseModel):
+            parser = PydanticOutputParser(pydantic_object=schema)
+        else:
+            parser = JsonOutputParser()
+        if not include_raw:
+            return llm | parser
+        parse = RunnablePassthrough.assign(
+            parsed=RunnableLambda(lambda x: x["raw"]) | parser, parsing_error=lambda _: None
+        )
+        fallback = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | parse.with_fallbacks([fallback], exception_key="parsing_error")
+
+
+def _openai_kwargs(spec: ModelSpec, params: ModelParams) -> dict[str, Any]:
+    kw: dict[str, Any] = {
+        "model": spec.model,
+        "temperature": params.temperature,
+        "max_tokens": params.max_tokens,
+        "timeout": params.timeout,
+        "max_retries": params.max_retries,
+        "trial": params.trial,
+        "spec": spec.text,
+    }
+    if params.seed is not None:
+        kw["seed"] = params.seed
+    if params.max_concurrency is not None:
+        kw["max_concurrency"] = params.max_concurrency
+    if params.cache_path is not None:
+        from personascope.agents.cache import LLMCache
+
+        kw["cache"] = LLMCache(params.cache_path)
+    return kw
+
+
+def resolve_model(spec: str | None = None, params: ModelParams | None = None) -> BaseChatModel:
+    """Resolve a spec string to a LangChain chat model.
+
+    ``local`` specs start (or reuse) the embedded llama.cpp server; nothing else
+    touches the network until the model is called.
+    """
+    parsed = parse_spec(spec or DEFAULT_MODEL)
+    p = params or ModelParams()
+    if parsed.provider == "fake":
+        from personascope.agents.fakes import fake_model
+
+        return fake_model(parsed.model)
+    kw = _openai_kwargs(parsed, p)
+    if parsed.provider == "openai":
+        key = os.environ.get("OPENAI_API_KEY")
+        if not key:
+            raise InputError(
+                parsed.text,
+                "OPENAI_API_KEY",
+                "environment variable is not set (the key is read from the environment only)",
+            )
+        return PersonaChatOpenAI(api_key=SecretStr(key), **kw)
+    kw["legacy_max_tokens"] = True
+    if parsed.provider == "openai-compatible":
+        key = os.environ.get("PERSONASCOPE_API_KEY") or "not-needed"
+        return PersonaChatOpenAI(api_key=SecretStr(key), base_url=parsed.base_url, **kw)
+    from personascope.agents.local_server import shared_server
+
+    server = shared_server(parsed.model)
+    kw["model"] = server.alias
+    # llama.cpp's server decodes one request at a time; queue on our side so that
+    # waiting does not eat into the HTTP timeout.
+    kw.setdefault("max_concurrency", 1)
+    # Small local models loop without a repeat penalty (llama.cpp's sampling option).
+    kw["extra_body"] = {"repeat_penalty": p.repeat_penalty}
+    return LocalChatOpenAI(api_key=SecretStr("not-needed"), base_url=server.base_url, **kw)
