@@ -168,6 +168,47 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- serve-model --------------------------------------------------------------------
+
+
+def _cmd_serve_model(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from personascope.agents.local_server import LlamaServer, LocalModelError, model_path
+    from personascope.agents.models import parse_spec
+
+    spec = parse_spec(args.model)
+    if spec.provider != "local":
+        raise InputError(args.model, "model", "serve-model serves local models only (local:...)")
+    kwargs = {"n_threads": args.threads} if args.threads else {}
+    server = LlamaServer(
+        model=model_path(spec.model),
+        alias=args.alias,
+        host=args.host,
+        port=args.port,
+        n_ctx=args.ctx,
+        **kwargs,
+    )
+    try:
+        server.start()
+    except LocalModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"serving {server.model.name} at {server.base_url} (model name {args.alias!r})")
+    print(f"use it with: --model 'openai-compatible:{args.alias}@{server.base_url}'", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while server.running and not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
 # -- parser -------------------------------------------------------------------------
 
 
@@ -210,6 +251,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=_cmd_score)
+
+    p = sub.add_parser("serve-model", help="run the embedded llama.cpp server in the foreground")
+    p.add_argument("--model", default="local", help="local, local:smollm2 or local:/path/model.gguf")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
+    p.add_argument("--port", type=int, default=None, help="port (default: a free one)")
+    p.add_argument("--alias", default="local", help="model name the server answers to")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    p.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
+    p.set_defaults(handler=_cmd_serve_model)
     return parser
 
 

@@ -54,6 +54,14 @@ class StubOpenAI:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
+                if action == "garbage":
+                    data = b"<html>definitely not JSON</html>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 if action != "ok":
                     self._send(
                         int(action),

@@ -8,10 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
 
 from personascope.scales import load_scale, load_scales_from_dir, load_scales_from_file
 from personascope.scales.schema import ScoringMode
+
+from conftest import FIXTURES
 
 
 def test_incharacter_bfi_reference(reference: Path) -> None:

@@ -12,7 +12,6 @@ from typing import Literal
 import pytest
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel
-from stub_openai import StubOpenAI
 
 from personascope.agents.fakes import FakeChatModel, FakeError, fake_model, register_fake
 from personascope.agents.local_server import LocalModelError, check_gguf, model_path
@@ -25,6 +24,8 @@ from personascope.agents.models import (
     resolve_model,
 )
 from personascope.errors import InputError
+
+from stub_openai import StubOpenAI
 
 
 class Rating(BaseModel):

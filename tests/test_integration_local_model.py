@@ -1,0 +1,134 @@
+"""The real embedded model: role-play answers and schema-valid ratings (slow, marked)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel
+
+from personascope.agents import local_server
+from personascope.agents.models import LocalChatOpenAI, ModelParams, resolve_model
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        importlib.util.find_spec("llama_cpp") is None, reason="the [local] extra is not installed"
+    ),
+]
+
+INTROVERT = (
+    "I avoid parties and crowds. I spend my evenings alone with my books, I rarely "
+    "talk to strangers and I find large gatherings exhausting."
+)
+EXTRAVERT = (
+    "I adore parties! I love meeting new people, I talk to everyone in the room, "
+    "I organise gatherings every week and I love being the center of attention."
+)
+# Anchors and an explicit direction matter for a 1.5B model: without "higher = more
+# extraverted" it sometimes maps "very introverted" to 5 (measured while writing this test).
+RATER = (
+    "You rate how extraverted a person is from their answer. Scale: 1 = very introverted, "
+    "2 = somewhat introverted, 3 = neutral, 4 = somewhat extraverted, 5 = very extraverted. "
+    "Higher scores mean MORE extraverted; an introverted person gets a LOW score. Reply in "
+    "JSON with a brief analysis, then the score."
+)
+
+
+class Rating(BaseModel):
+    analysis: str
+    score: Literal[1, 2, 3, 4, 5]
+
+
+def _alive(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+@pytest.mark.parametrize("name", ["smollm2", "qwen2.5-1.5b"])
+def test_embedded_model_role_plays_and_rates(name: str) -> None:
+    model = resolve_model(f"local:{name}", ModelParams(max_tokens=160, temperature=0.0))
+    assert isinstance(model, LocalChatOpenAI)
+    server = local_server._SHARED[str(local_server.model_path(name))]
+    pid = server.pid
+    assert pid is not None and server.host == "127.0.0.1"
+    try:
+        answer = model.invoke(
+            [
+                (
+                    "system",
+                    "You are Sherlock Holmes, the detective of 221B Baker Street. Stay in "
+                    "character and answer in two sentences.",
+                ),
+                ("user", "Watson here. Do you enjoy large parties?"),
+            ]
+        )
+        assert isinstance(answer.content, str) and len(answer.content.split()) >= 5
+        rater = model.with_structured_output(Rating)
+        low = rater.invoke([("system", RATER), ("user", f"Answer: {INTROVERT}")])
+        high = rater.invoke([("system", RATER), ("user", f"Answer: {EXTRAVERT}")])
+        assert isinstance(low, Rating) and isinstance(high, Rating)
+        if name == "qwen2.5-1.5b":
+            assert low.score <= 2, low
+            assert high.score >= 4, high
+    finally:
+        local_server.stop_all()
+    assert not _alive(pid), "the server process must be gone after stop"
+    assert not local_server._LIVE
+
+
+def test_qwen_weights_are_verified() -> None:
+    path = local_server.qwen_weights()
+    marker = path.with_name(path.name + ".verified")
+    assert marker.read_text().startswith(local_server.QWEN_SHA256)
+    assert path.stat().st_size > 900_000_000
+    assert os.access(path, os.R_OK)
+
+
+def test_serve_model_command_serves_and_stops_cleanly() -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "personascope.cli",
+            "serve-model",
+            "--model",
+            "local:smollm2",
+            "--alias",
+            "smol",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("serving SmolLM2"), first + (proc.stderr.read() if proc.stderr else "")
+        hint = proc.stdout.readline()
+        url = hint.split("@", 1)[1].rstrip("'\n")
+        assert url.startswith("http://127.0.0.1:")
+        r = httpx.post(
+            f"{url}/chat/completions",
+            timeout=60,
+            json={"model": "smol", "max_tokens": 8, "messages": [{"role": "user", "content": "Hello"}]},
+        )
+        assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+    assert code == 0
+    time.sleep(0.5)
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2)
