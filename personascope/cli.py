@@ -105,6 +105,69 @@ def _cmd_scales_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- characters ---------------------------------------------------------------------
+
+
+def _cmd_characters_list(args: argparse.Namespace) -> int:
+    from personascope.memories.characters import list_characters
+
+    table = Table(title="Characters")
+    for col in ("id", "name", "source", "experimenter", "memories", "labels"):
+        table.add_column(col)
+    for c in list_characters():
+        table.add_row(
+            c.id, c.name, c.source.split(",")[0], c.experimenter, str(len(c.memories)), ", ".join(c.labels)
+        )
+    _console().print(table)
+    return 0
+
+
+def _cmd_characters_show(args: argparse.Namespace) -> int:
+    from personascope.memories.characters import load_character
+
+    c = load_character(args.character)
+    con = _console()
+    con.print(f"[bold]{c.name}[/bold] ({c.id}) — {c.source}")
+    con.print(
+        f"Aliases: {', '.join(c.aliases) or '—'}; language {c.language}; "
+        f"interviewed by {c.experimenter}; {len(c.memories)} memories"
+    )
+    con.print(c.description.strip())
+    for scale, dims in c.labels.items():
+        con.print(f"Labels {scale}: " + ", ".join(f"{d}={lab.type}" for d, lab in dims.items()))
+    if args.memories:
+        for i, m in enumerate(c.memories):
+            con.print(f"[{i}] {m}")
+    return 0
+
+
+def _cmd_characters_validate(args: argparse.Namespace) -> int:
+    from personascope.memories.characters import load_character_file
+
+    for raw in args.paths:
+        c = load_character_file(raw)
+        print(f"ok: {raw}: {c.id} ({len(c.memories)} memories)")
+    return 0
+
+
+def _cmd_characters_index(args: argparse.Namespace) -> int:
+    import time
+
+    from personascope.memories.characters import load_character
+    from personascope.memories.store import MemoryStore
+
+    c = load_character(args.character)
+    store = MemoryStore(path=args.store)
+    t = time.perf_counter()
+    store.index(c)
+    action = "indexed" if store.indexed else "up to date"
+    print(f"{c.id}: {action} ({len(c.memories)} memories) in {time.perf_counter() - t:.1f}s at {args.store}")
+    if args.query:
+        for m in store.retrieve(c, args.query, k=args.k):
+            print(f"- {m}")
+    return 0
+
+
 # -- score --------------------------------------------------------------------------
 
 
@@ -233,6 +296,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = ssub.add_parser("validate", help="validate scale files or folders")
     p.add_argument("paths", nargs="+")
     p.set_defaults(handler=_cmd_scales_validate)
+
+    chars = sub.add_parser("characters", help="list, show, validate and index characters")
+    csub = chars.add_subparsers(dest="characters_command", required=True)
+    p = csub.add_parser("list", help="list the shipped characters")
+    p.set_defaults(handler=_cmd_characters_list)
+    p = csub.add_parser("show", help="show one character")
+    p.add_argument("character", help="shipped id or path to a profile file")
+    p.add_argument("--memories", action="store_true", help="also print every memory")
+    p.set_defaults(handler=_cmd_characters_show)
+    p = csub.add_parser("validate", help="validate character profile files")
+    p.add_argument("paths", nargs="+")
+    p.set_defaults(handler=_cmd_characters_validate)
+    p = csub.add_parser("index", help="build (or reuse) a character's memory collection")
+    p.add_argument("character", help="shipped id or path to a profile file")
+    p.add_argument("--store", default=".personascope/memories", help="Chroma folder")
+    p.add_argument("--query", help="also retrieve the memories nearest to this question")
+    p.add_argument("-k", type=int, default=4, help="memories to retrieve")
+    p.set_defaults(handler=_cmd_characters_index)
 
     p = sub.add_parser("score", help="score a file of answers with a scale (no LLM)")
     p.add_argument("--scale", required=True, help="built-in id or path to a scale file")

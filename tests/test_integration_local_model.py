@@ -132,3 +132,21 @@ def test_serve_model_command_serves_and_stops_cleanly() -> None:
     port = url.rsplit(":", 1)[1].split("/")[0]
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2)
+
+
+def test_default_rpa_on_the_real_model_passes_check_rpa() -> None:
+    import uuid
+
+    from personascope.agents.character_agent import CharacterAgent
+    from personascope.agents.rpa import check_rpa
+    from personascope.memories.characters import load_character
+    from personascope.memories.store import MemoryStore
+
+    store = MemoryStore.ephemeral(namespace=f"it{uuid.uuid4().hex[:6]}-")
+    model = resolve_model("local:smollm2", ModelParams(max_tokens=80))
+    try:
+        agent = CharacterAgent(load_character("sherlock-holmes"), model, store)
+        report = check_rpa(agent, timeout=120)
+        assert report.passed, str(report)
+    finally:
+        local_server.stop_all()

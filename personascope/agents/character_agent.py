@@ -1,0 +1,90 @@
+"""The default role-playing agent: a small LangGraph graph, retrieve → answer.
+
+``retrieve_memories`` looks up the character's memories nearest to the last
+question in Chroma; ``answer_in_character`` asks the chat model to answer as the
+character with those memories in its system prompt. Being a graph, its steps show
+in LangGraph Studio and its state can be checkpointed by a parent graph.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from typing_extensions import TypedDict
+
+from personascope.agents.prompts import NO_MEMORIES, ROLE_PLAY_SYSTEM_PROMPT
+from personascope.memories.characters import Character
+from personascope.memories.store import MemoryStore
+
+
+class CharacterState(TypedDict):
+    """State of the character agent graph."""
+
+    messages: Annotated[list[BaseMessage], add_messages]
+    memories: Annotated[list[str], operator.add]
+
+
+def build_character_agent_graph(
+    character: Character,
+    model: BaseChatModel,
+    store: MemoryStore | None,
+    *,
+    k: int = 4,
+    max_chars: int = 1500,
+) -> StateGraph[CharacterState]:
+    """Uncompiled graph of the default RPA for ``character``."""
+
+    def retrieve_memories(state: CharacterState) -> dict[str, Any]:
+        question = str(state["messages"][-1].content) if state["messages"] else ""
+        if store is None or not question:
+            return {"memories": []}
+        return {"memories": store.retrieve(character, question, k=k, max_chars=max_chars)}
+
+    async def answer_in_character(state: CharacterState) -> dict[str, Any]:
+        memories = "\n".join(f"- {m}" for m in state["memories"]) or NO_MEMORIES
+        system = ROLE_PLAY_SYSTEM_PROMPT.format(
+            description=character.description.strip(),
+            name=character.name,
+            experimenter=character.experimenter,
+            memories=memories,
+        )
+        reply = await model.ainvoke([SystemMessage(system), *state["messages"]])
+        return {"messages": [AIMessage(content=reply.content)]}
+
+    graph = StateGraph(CharacterState)
+    graph.add_node("retrieve_memories", retrieve_memories)
+    graph.add_node("answer_in_character", answer_in_character)
+    graph.add_edge(START, "retrieve_memories")
+    graph.add_edge("retrieve_memories", "answer_in_character")
+    graph.add_edge("answer_in_character", END)
+    return graph
+
+
+class CharacterAgent:
+    """The default RPA: a :class:`RolePlayingAgent` backed by the character graph."""
+
+    def __init__(
+        self,
+        character: Character,
+        model: BaseChatModel,
+        store: MemoryStore | None,
+        *,
+        k: int = 4,
+        max_chars: int = 1500,
+    ) -> None:
+        self.character = character
+        self.graph = build_character_agent_graph(character, model, store, k=k, max_chars=max_chars).compile()
+
+    async def areply(self, messages: Sequence[BaseMessage]) -> str:
+        # A fresh state per call: no history leaks between questions.
+        # Copies: LangGraph's add_messages assigns ids in place, and callers keep their input.
+        fresh = [m.model_copy(deep=True) for m in messages]
+        state: CharacterState = {"messages": list(fresh), "memories": []}
+        out = await self.graph.ainvoke(state)
+        return str(out["messages"][-1].content)

@@ -1,0 +1,179 @@
+"""Character profiles: who a role-playing agent plays, and what it remembers.
+
+A profile is a YAML/JSON file::
+
+    id: sherlock-holmes
+    name: Sherlock Holmes
+    aliases: [Holmes, Sherlock]           # anonymised to "the participant" for assessors
+    source: Arthur Conan Doyle, ... (1892)
+    language: en
+    experimenter: Dr. Watson              # the persona who asks the interview questions
+    description: |                        # the role-play system prompt
+      You are Sherlock Holmes ...
+    memories:                             # inline scene summaries / dialogue lines ...
+      - ...
+    memories_file: holmes.txt             # ... or a file (blank-line separated, or .jsonl)
+    labels:                               # optional human labels per scale and dimension
+      ipip-bfm-50:
+        extraversion: {type: L, score: 2.0}
+    labels_source: who made the labels
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from personascope.errors import InputError, from_validation_error
+
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class Label(BaseModel):
+    """A human personality label of one dimension: a type and, optionally, a score."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["H", "L", "X"]
+    score: float | None = None
+
+
+class Character(BaseModel):
+    """A character profile (validated)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    source: str = ""
+    language: str = "en"
+    experimenter: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    memories: list[str] = Field(default_factory=list)
+    labels: dict[str, dict[str, Label]] = Field(default_factory=dict)
+    labels_source: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Character:
+        empty = [i for i, m in enumerate(self.memories) if not m.strip()]
+        if empty:
+            raise ValueError(f"memories[{empty[0]}]: empty memory (expected non-empty text)")
+        seen: set[str] = set()
+        for i, m in enumerate(self.memories):
+            if m in seen:
+                raise ValueError(f"memories[{i}]: duplicate memory {m[:40]!r}")
+            seen.add(m)
+        return self
+
+    @property
+    def all_names(self) -> list[str]:
+        """Name and aliases, longest first (so "Sherlock Holmes" is replaced before "Holmes")."""
+        return sorted({self.name, *self.aliases}, key=len, reverse=True)
+
+
+def _read(path: Path) -> Any:
+    from personascope.scales.loader import read_data_file
+
+    return read_data_file(path)
+
+
+def _memories_from_file(path: Path, source: Path) -> list[str]:
+    if not path.is_file():
+        raise InputError(source, "memories_file", f"{path} does not exist (expected a .txt or .jsonl file)")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".jsonl":
+        out = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(path, f"line {n}", f"invalid JSON: {exc.msg}") from None
+            chunk = row.get("text") if isinstance(row, dict) else row
+            if not isinstance(chunk, str):
+                raise InputError(path, f"line {n}", "expected a string or an object with 'text'")
+            out.append(chunk)
+        return out
+    return [c.strip() for c in text.split("\n\n") if c.strip()]
+
+
+def character_from_data(data: Any, source: str | Path, base_dir: Path | None = None) -> Character:
+    """Validate parsed profile data into a :class:`Character`."""
+    if not isinstance(data, dict):
+        raise InputError(source, "(top level)", "expected a mapping of profile fields")
+    data = dict(data)
+    mem_file = data.pop("memories_file", None)
+    if mem_file is not None:
+        if not isinstance(mem_file, str):
+            raise InputError(source, "memories_file", f"expected a relative path, got {mem_file!r}")
+        path = (base_dir or Path(".")) / mem_file
+        data["memories"] = [*(data.get("memories") or []), *_memories_from_file(path, Path(source))]
+    try:
+        return Character.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation_error(source, exc) from None
+
+
+def validate_labels(character: Character, source: str | Path) -> None:
+    """Check that labels name dimensions of their scales (built-in or loadable scales only)."""
+    from personascope.scales import builtin_scale_ids, load_scale
+
+    for scale_id, dims in character.labels.items():
+        if scale_id not in builtin_scale_ids():
+            continue
+        known = {d.id for d in load_scale(scale_id).dimensions}
+        for dim in dims:
+            if dim not in known:
+                raise InputError(
+                    source,
+                    f"labels.{scale_id}.{dim}",
+                    f"not a dimension of {scale_id} (expected one of {sorted(known)})",
+                )
+
+
+def load_character_file(path: str | Path) -> Character:
+    p = Path(path)
+    character = character_from_data(_read(p), p, p.parent)
+    validate_labels(character, p)
+    return character
+
+
+def _builtin_dir() -> Any:
+    return resources.files("personascope.memories") / "characters"
+
+
+def builtin_character_ids() -> list[str]:
+    return sorted(Path(e.name).stem for e in _builtin_dir().iterdir() if e.name.endswith(".yaml"))
+
+
+@cache
+def _builtin(character_id: str) -> Character:
+    with resources.as_file(_builtin_dir() / f"{character_id}.yaml") as path:
+        return load_character_file(path)
+
+
+def list_characters() -> list[Character]:
+    """The shipped characters."""
+    return [_builtin(i) for i in builtin_character_ids()]
+
+
+def load_character(id_or_path: str | Path) -> Character:
+    """A shipped character by id, or a profile file."""
+    text = str(id_or_path)
+    if text in builtin_character_ids():
+        return _builtin(text)
+    path = Path(text)
+    if path.suffix.lower() in _SUFFIXES or path.exists():
+        return load_character_file(path)
+    raise InputError(
+        text,
+        "character",
+        f"not a shipped character ({', '.join(builtin_character_ids())}) nor a profile file",
+    )
