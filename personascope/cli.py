@@ -27,7 +27,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False, width=max(Console().width, 100))
+    return Console(highlight=False, soft_wrap=False, width=max(Console().width, 140))
 
 
 # -- scales -------------------------------------------------------------------------
@@ -231,6 +231,133 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- run / experiment / results -----------------------------------------------------
+
+
+def _progress_runner(spec: Any, exp_dir: Path) -> list[Any]:
+    import asyncio
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from personascope.graphs.runner import plan_runs, run_experiment
+
+    total = len(plan_runs(spec))
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=_console(),
+        transient=False,
+    ) as progress:
+        task = progress.add_task(spec.name, total=total, last="")
+
+        def done(outcome: Any) -> None:
+            p = outcome.plan
+            progress.update(
+                task,
+                advance=1,
+                last=f"{p.character} {p.method} t={p.temperature:g} #{p.trial}: {outcome.status}",
+            )
+
+        return asyncio.run(run_experiment(spec, exp_dir, on_done=done))
+
+
+def _print_scores(exp_dir: Path, outcomes: list[Any]) -> int:
+    import pandas as pd
+
+    from personascope import results
+
+    failed = [o for o in outcomes if o.status == "failed"]
+    for o in failed:
+        print(f"error: run {o.plan.run_id} failed: {o.error}", file=sys.stderr)
+    ids = {o.plan.run_id for o in outcomes}
+    df = results.load(exp_dir)
+    df = df[df["run_id"].isin(ids)]
+    if df.empty:
+        return 1
+    table = Table(title=f"Scores ({exp_dir})")
+    for col in (
+        "character",
+        "scale",
+        "method",
+        "dimension",
+        "score",
+        "item mean",
+        "type",
+        "trials",
+        "failed items",
+    ):
+        table.add_column(col)
+    keys = ["character", "scale", "method", "dimension"]
+    for key, g in df.groupby(keys, sort=False):
+        score = g["score"].astype("float64")
+        mean = score.mean() if score.notna().any() else None
+        sd = score.std(ddof=0) if score.notna().sum() > 1 else None
+        types = "/".join(sorted({t for t in g["type"] if isinstance(t, str)})) or "—"
+        table.add_row(
+            *[str(k) for k in key],
+            "missing" if mean is None else (f"{mean:.2f}" + (f" ± {sd:.2f}" if sd is not None else "")),
+            _fmt(g["item_mean"].astype("float64").mean()),
+            types,
+            str(len(g)),
+            str(int(pd.to_numeric(g["n_failed"]).sum())),
+        )
+    _console().print(table)
+    return 1 if failed else 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from personascope.graphs.runner import ExperimentSpec, check_spec
+
+    context: dict[str, Any] = {}
+    if args.max_tokens:
+        context["max_tokens"] = args.max_tokens
+    spec = ExperimentSpec(
+        name=f"{args.character} × {args.scale}",
+        characters=[args.character],
+        scales=[args.scale],
+        methods=[args.method],
+        rpa_models=[args.model],
+        assessor_models=[args.assessor or args.model],
+        interviewer_model=args.assessor or args.model,
+        temperatures=[args.temperature],
+        trials=args.trials,
+        run_concurrency=args.concurrency,
+        context=context,
+    )
+    check_spec(spec, "command line")
+    exp_dir = Path(args.dir or Path("runs") / f"{args.character}-{args.scale}-{args.method}")
+    return _print_scores(exp_dir, _progress_runner(spec, exp_dir))
+
+
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from personascope.graphs.runner import load_spec
+
+    spec = load_spec(args.spec)
+    exp_dir = Path(args.dir or Path("runs") / Path(args.spec).stem)
+    if (exp_dir / "checkpoints.sqlite").exists() and not args.resume:
+        raise InputError(
+            exp_dir,
+            "--resume",
+            "this experiment directory already has runs: pass "
+            "--resume to continue it (finished runs are not re-run) or choose --dir",
+        )
+    return _print_scores(exp_dir, _progress_runner(spec, exp_dir))
+
+
+def _cmd_results_export(args: argparse.Namespace) -> int:
+    from personascope import results
+
+    exp = Path(args.experiment_dir)
+    if not (exp / results.RESULTS_FILE).exists():
+        raise InputError(exp, results.RESULTS_FILE, "no results in this directory")
+    out = results.export(exp, args.out, args.format)
+    print(f"wrote {out}")
+    return 0
+
+
 # -- serve-model --------------------------------------------------------------------
 
 
@@ -332,6 +459,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=_cmd_score)
+
+    from personascope.graphs.context import METHODS
+
+    p = sub.add_parser("run", help="interview one character with one scale and print the scores")
+    p.add_argument("--character", required=True, help="shipped id or profile file")
+    p.add_argument("--scale", required=True, help="built-in id or scale file")
+    p.add_argument("--method", default="er_batch", choices=METHODS)
+    p.add_argument("--model", default="local", help="RPA model spec (default: embedded local model)")
+    p.add_argument("--assessor", default=None, help="assessor model spec (default: --model)")
+    p.add_argument("--trials", type=int, default=1)
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--concurrency", type=int, default=4, help="calls in flight within the run")
+    p.add_argument("--max-tokens", type=int, default=None, help="longest RPA answer in tokens")
+    p.add_argument("--dir", default=None, help="experiment directory (default runs/<char>-<scale>-<method>)")
+    p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser("experiment", help="run an experiment spec (YAML/JSON)")
+    p.add_argument("spec")
+    p.add_argument("--dir", default=None, help="experiment directory (default runs/<spec name>)")
+    p.add_argument("--resume", action="store_true", help="continue an existing experiment directory")
+    p.set_defaults(handler=_cmd_experiment)
+
+    res = sub.add_parser("results", help="export results")
+    rsub = res.add_subparsers(dest="results_command", required=True)
+    p = rsub.add_parser("export", help="export scores (csv, parquet) or full records (jsonl)")
+    p.add_argument("experiment_dir")
+    p.add_argument("--out", required=True)
+    p.add_argument("--format", choices=["csv", "parquet", "jsonl"], default="csv")
+    p.set_defaults(handler=_cmd_results_export)
 
     p = sub.add_parser("serve-model", help="run the embedded llama.cpp server in the foreground")
     p.add_argument("--model", default="local", help="local, local:smollm2 or local:/path/model.gguf")

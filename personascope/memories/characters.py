@@ -138,10 +138,32 @@ def validate_labels(character: Character, source: str | Path) -> None:
                 )
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+# Nodes look characters up by path on every item: parse a profile once per version of
+# the profile and of its memories file.
+_FILE_CACHE: dict[str, tuple[tuple[Path, ...], tuple[Any, ...], Character]] = {}
+
+
 def load_character_file(path: str | Path) -> Character:
     p = Path(path)
-    character = character_from_data(_read(p), p, p.parent)
+    key = str(p.resolve())
+    cached = _FILE_CACHE.get(key)
+    if cached is not None and tuple(_stamp(f) for f in cached[0]) == cached[1]:
+        return cached[2]
+    data = _read(p)
+    character = character_from_data(data, p, p.parent)
     validate_labels(character, p)
+    deps: tuple[Path, ...] = (p,)
+    if isinstance(data, dict) and isinstance(data.get("memories_file"), str):
+        deps = (p, p.parent / data["memories_file"])
+    _FILE_CACHE[key] = (deps, tuple(_stamp(f) for f in deps), character)
     return character
 
 
@@ -149,8 +171,13 @@ def _builtin_dir() -> Any:
     return resources.files("personascope.memories") / "characters"
 
 
+@cache
+def _builtin_ids() -> tuple[str, ...]:
+    return tuple(sorted(Path(e.name).stem for e in _builtin_dir().iterdir() if e.name.endswith(".yaml")))
+
+
 def builtin_character_ids() -> list[str]:
-    return sorted(Path(e.name).stem for e in _builtin_dir().iterdir() if e.name.endswith(".yaml"))
+    return list(_builtin_ids())
 
 
 @cache

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -84,11 +84,22 @@ def _named_item_error(source: str | Path, exc: ValidationError, data: dict[str, 
 def load_scales_from_file(path: str | Path) -> list[Scale]:
     """Every scale in a file: one for our format or InCharacter, many for PsychoBench."""
     p = Path(path)
+    try:
+        stat = p.stat()
+    except OSError:
+        raise InputError(p, "(file)", "file does not exist") from None
+    # Graph nodes look scales up on every step: parse a file once per version.
+    return list(_load_scales_from_file(str(p), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=256)
+def _load_scales_from_file(path: str, mtime_ns: int, size: int) -> tuple[Scale, ...]:
+    p = Path(path)
     data = read_data_file(p)
     if isinstance(data, list) or is_psychobench(data):
         items = data if isinstance(data, list) else [data]
-        return [from_psychobench(entry, p, index=i) for i, entry in enumerate(items)]
-    return [scale_from_data(data, p)]
+        return tuple(from_psychobench(entry, p, index=i) for i, entry in enumerate(items))
+    return (scale_from_data(data, p),)
 
 
 def load_scales_from_dir(folder: str | Path) -> list[Scale]:
@@ -118,9 +129,14 @@ def _builtin_scale(scale_id: str) -> Scale:
         return load_scales_from_file(path)[0]
 
 
+@cache
+def _builtin_ids() -> tuple[str, ...]:
+    return tuple(sorted(Path(e.name).stem for e in _builtin_dir().iterdir() if e.name.endswith(".yaml")))
+
+
 def builtin_scale_ids() -> list[str]:
     """Ids of the scales shipped with personascope."""
-    return sorted(Path(e.name).stem for e in _builtin_dir().iterdir() if e.name.endswith(".yaml"))
+    return list(_builtin_ids())
 
 
 def list_scales() -> list[Scale]:

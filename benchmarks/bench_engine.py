@@ -1,0 +1,194 @@
+"""Engine benchmark: a full protocol against a fixed-latency OpenAI-compatible stub, and
+the engine's own overhead per call with an instant in-process model.
+
+Usage: python benchmarks/bench_engine.py [--characters 32] [--latency 0.05] [--runs 4] [--per-run 8]
+
+Part 1 runs characters × ipip-bfm-50 (50 items) with interview + ER_batch (15 assessor
+calls) through the real runner (SQLite checkpoints, results store) with an RPA and an
+assessor served by a loopback stub that answers every request after ``latency``
+seconds. It prints wall time, the concurrency bound (each run's interview and ER
+phases at ``per-run`` parallel calls, ``runs`` runs at a time) and their ratio
+(goal ≤ 1.15).
+
+Part 2 repeats one run per character with instant fake models (no HTTP) and prints
+the median wall time per model call: everything personascope and LangGraph add
+(goal ≤ 1 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import statistics
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from personascope.agents.fakes import FakeChatModel
+from personascope.agents.models import ModelParams, resolve_model
+from personascope.agents.rpa import RunnableRPA
+from personascope.graphs.runner import ExperimentSpec, run_experiment
+from personascope.scales import load_scale
+
+SCALE = "ipip-bfm-50"
+
+
+def make_characters(folder: Path, n: int) -> list[str]:
+    paths = []
+    for i in range(n):
+        p = folder / f"char{i:02d}.yaml"
+        p.write_text(
+            f"id: char{i:02d}\nname: Character {i}\nexperimenter: Interviewer\n"
+            f"description: You are character number {i}.\n"
+        )
+        paths.append(str(p))
+    return paths
+
+
+class Stub:
+    def __init__(self, latency: float) -> None:
+        self.calls = 0
+        lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with lock:
+                    stub.calls += 1
+                time.sleep(latency)
+                if "response_format" in body or "tools" in body:
+                    content = json.dumps({"analysis": "steady", "score": 3})
+                else:
+                    content = "I would say so, most of the time."
+                data = json.dumps(
+                    {
+                        "id": "x",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": "stub",
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": content},
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 10, "completion_tokens": 8, "total_tokens": 18},
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.server.request_queue_size = 256
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def part1(args: argparse.Namespace) -> None:
+    stub = Stub(args.latency)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            chars = make_characters(Path(tmp), args.characters)
+            params = ModelParams(max_concurrency=args.runs * args.per_run, max_retries=0, timeout=30)
+            rpa_model = resolve_model(f"openai-compatible:rpa@{stub.url}", params)
+            assessor = resolve_model(f"openai-compatible:assessor@{stub.url}", params)
+            spec = ExperimentSpec(
+                characters=chars,
+                scales=[SCALE],
+                methods=["er_batch"],
+                concurrency=args.runs,
+                run_concurrency=args.per_run,
+            )
+            t = time.perf_counter()
+            outcomes = asyncio.run(
+                run_experiment(spec, Path(tmp) / "exp", rpa=RunnableRPA(rpa_model), assessor=assessor)
+            )
+            wall = time.perf_counter() - t
+    finally:
+        stub.close()
+    assert all(o.status == "ran" for o in outcomes), [o.error for o in outcomes if o.error]
+    n_items = len(load_scale(SCALE).items)
+    er_calls = 5 * 3  # 10 items per dimension -> batches of 4, 3, 3
+    per_run = (math.ceil(n_items / args.per_run) + math.ceil(er_calls / args.per_run)) * args.latency
+    bound = math.ceil(args.characters / args.runs) * per_run
+    print(
+        f"protocol: {args.characters} characters x {n_items} items, interview + ER_batch; "
+        f"{stub.calls} calls at {args.latency * 1000:.0f} ms"
+    )
+    print(f"  wall {wall:.2f} s, concurrency bound {bound:.2f} s, ratio {wall / bound:.3f} (goal <= 1.15)")
+
+
+def part2(args: argparse.Namespace) -> None:
+    rpa = FakeChatModel(default="I would say so, most of the time.")
+    assessor = FakeChatModel(default={"analysis": "steady", "score": 3})
+
+    async def baseline(n: int = 500) -> float:
+        # What an instant LangChain model costs by itself, outside any graph.
+        model = FakeChatModel(default="I would say so, most of the time.")
+        t = time.perf_counter()
+        for _ in range(n):
+            await model.ainvoke("Do you like parties?")
+        return (time.perf_counter() - t) / n * 1000
+
+    model_ms = asyncio.run(baseline())
+    calls_per_run = len(load_scale(SCALE).items) + 15
+    with tempfile.TemporaryDirectory() as tmp:
+        chars = make_characters(Path(tmp), args.characters)
+        # One experiment, one run at a time: each run's own time (graph steps, checkpoint
+        # writes, results store) divided by its model calls; set-up is not counted.
+        spec = ExperimentSpec(
+            characters=chars,
+            scales=[SCALE],
+            methods=["er_batch"],
+            concurrency=1,
+            run_concurrency=args.per_run,
+        )
+        outcomes = asyncio.run(
+            run_experiment(spec, Path(tmp) / "exp", rpa=RunnableRPA(rpa), assessor=assessor)
+        )
+    assert rpa.calls + assessor.calls == calls_per_run * args.characters
+    per_call = [o.seconds / calls_per_run * 1000 for o in outcomes]
+    med = statistics.median(per_call)
+    print(
+        f"instant model: median {med:.3f} ms per call end to end (the fake model itself: "
+        f"{model_ms:.3f} ms); engine overhead {med - model_ms:.3f} ms/call (goal <= 1 ms; includes "
+        "LangGraph, the SQLite checkpoint of every answer and the results store)"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--characters", type=int, default=32)
+    ap.add_argument("--latency", type=float, default=0.5)
+    ap.add_argument("--runs", type=int, default=4)
+    ap.add_argument("--per-run", type=int, default=8)
+    args = ap.parse_args()
+    part1(args)
+    part2(args)
+
+
+if __name__ == "__main__":
+    main()

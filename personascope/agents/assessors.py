@@ -1,0 +1,327 @@
+"""Assessors: turn interview answers into option choices (OC, d-OC) or dimension ratings (ER).
+
+Answers are untrusted text. They are anonymised (the character's names become
+"the participant", the experimenter "the experimenter"), escaped, delimited with
+``<answer>`` tags, and announced as data; scores come only from the assessor's
+structured output, never from the answer text. Answers that look like injection
+attempts are flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, Field, create_model
+
+from personascope.agents.prompts import (
+    DATA_NOTICE,
+    DIMENSION_OPTION_CONVERSION_PROMPT,
+    EXPERT_RATING_PROMPT,
+    OPTION_CONVERSION_PROMPT,
+    RETRY_NOTE,
+)
+from personascope.scales.schema import Dimension, Scale
+
+PARTICIPANT = "the participant"
+EXPERIMENTER = "the experimenter"
+
+_INJECTION = [
+    re.compile(r"ignore\s+(all\s+|any\s+|the\s+)?(previous|prior|above|earlier)\s+instructions", re.I),
+    re.compile(r"</?\s*answer\s*>", re.I),
+    re.compile(r"\"\s*(score|choice|choices|analysis)\s*\"\s*:", re.I),
+    re.compile(r"\b(system|assistant)\s*(prompt|message)\s*:", re.I),
+    re.compile(r"\b(rate|score|mark|grade)\s+(me|this|the participant|it)\s+(a|as|an)?\s*-?\d", re.I),
+]
+
+
+def injection_signals(text: str) -> list[str]:
+    """Patterns in an answer that look like an attempt to steer the assessor."""
+    return [p.pattern for p in _INJECTION if p.search(text)]
+
+
+def anonymize(text: str, names: Sequence[str], experimenter: str | None) -> str:
+    """Replace the character's names (longest first) and the experimenter's name.
+
+    >>> anonymize("Holmes said: Watson, I am Sherlock Holmes.", ["Sherlock Holmes", "Holmes"], "Watson")
+    'the participant said: the experimenter, I am the participant.'
+    """
+    for name in sorted({n for n in names if n.strip()}, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", PARTICIPANT, text, flags=re.I)
+    if experimenter and experimenter.strip():
+        text = re.sub(rf"(?<!\w){re.escape(experimenter)}(?!\w)", EXPERIMENTER, text, flags=re.I)
+    return text
+
+
+def _escape(answer: str) -> str:
+    # A fake closing tag must not end the data block early.
+    return re.sub(r"<(\s*/?\s*answer)", r"‹\1", answer, flags=re.I)
+
+
+def pole_anchors(low: int, high: int, low_pole: str, high_pole: str) -> str:
+    """Anchors such as "1 = very introverted, ..., 3 = neutral, ..., 5 = very extraverted"."""
+    values = list(range(low, high + 1))
+    mid = (low + high) / 2
+    half = (high - low) / 2
+    words: list[str] = []
+    for v in values:
+        d = (v - mid) / half if half else 0.0
+        pole = high_pole if d > 0 else low_pole
+        a = abs(d)
+        if a == 0:
+            words.append(f"{v} = neutral")
+        elif a >= 0.99:
+            words.append(f"{v} = very {pole}")
+        elif a >= 0.6:
+            words.append(f"{v} = {'moderately' if len(values) > 5 else 'somewhat'} {pole}")
+        else:
+            words.append(f"{v} = {'somewhat' if len(values) > 5 else 'slightly'} {pole}")
+    return ", ".join(words)
+
+
+def option_anchors(scale: Scale) -> str:
+    return ", ".join(f"{o.value} = {o.label}" for o in scale.response_options)
+
+
+def _poles(dim: Dimension) -> tuple[str, str]:
+    if dim.poles is not None:
+        return dim.poles.low, dim.poles.high
+    return f"low in {dim.name}", f"high in {dim.name}"
+
+
+@dataclass
+class Entry:
+    """One answer as the assessor sees it."""
+
+    item_id: str
+    question: str
+    answer: str
+    statement: str = ""
+
+
+@dataclass
+class CallRecord:
+    """What one assessor call sent and got back (for the results record)."""
+
+    kind: str
+    ids: list[str]
+    output: dict[str, Any] | None
+    error: str | None
+    attempts: int
+    prompt_chars: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _block(entries: Sequence[Entry], experimenter: str, with_statement: bool) -> str:
+    lines = []
+    for e in entries:
+        lines.append(f"Sample {e.item_id}:")
+        if with_statement and e.statement:
+            lines.append(f"Statement: {e.statement}")
+        lines.append(f"{experimenter}: {e.question}")
+        lines.append(f"<answer>\n{_escape(e.answer)}\n</answer>")
+        lines.append("")
+    return "\n".join(lines)
+
+
+async def _structured(
+    model: BaseChatModel, schema: type[BaseModel], messages: list[BaseMessage], retries: int
+) -> tuple[BaseModel | None, str | None, int]:
+    """Invoke with structured output; on a parse failure retry with a note (a new prompt, so
+    a cached bad reply is not simply returned again)."""
+    runnable = model.with_structured_output(schema)
+    error: str | None = None
+    for attempt in range(1, retries + 2):
+        msgs = messages if attempt == 1 else [*messages, HumanMessage(RETRY_NOTE.format(attempt=attempt))]
+        try:
+            out = await runnable.ainvoke(msgs)
+        except Exception as exc:  # parse errors and exhausted transport retries alike
+            error = f"{type(exc).__name__}: {str(exc)[:300]}"
+            continue
+        if isinstance(out, schema):
+            return out, None, attempt
+        if isinstance(out, dict):
+            try:
+                return schema.model_validate(out), None, attempt
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {str(exc)[:300]}"
+                continue
+        error = f"unexpected output type {type(out).__name__}"
+    return None, error, retries + 1
+
+
+def _literal(values: Sequence[Any]) -> Any:
+    # Literal of run-time values (a scale's options): the JSON schema gets an enum, which
+    # llama.cpp's grammar and OpenAI's strict mode both enforce.
+    return Literal.__getitem__(tuple(values))
+
+
+@lru_cache(maxsize=64)
+def rating_schema(low: int, high: int) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        "analysis": (str, Field(description="Brief analysis of the evidence in the answers.")),
+        "score": (_literal(range(low, high + 1)), Field(description=f"Rating from {low} to {high}.")),
+    }
+    return create_model("DimensionRating", **fields)
+
+
+def choices_schema(ids: Sequence[str], values: Sequence[int]) -> type[BaseModel]:
+    return _choices_schema(tuple(ids), tuple(values))
+
+
+@lru_cache(maxsize=1024)
+def _choices_schema(ids: tuple[str, ...], values: tuple[int, ...]) -> type[BaseModel]:
+    choice_fields: dict[str, Any] = {"id": (_literal(ids), ...), "choice": (_literal([*values, "x"]), ...)}
+    choice = create_model("Choice", **choice_fields)
+    list_fields: dict[str, Any] = {"choices": (list[choice], ...)}
+    return create_model("Choices", **list_fields)
+
+
+@dataclass
+class Participant:
+    """Who is assessed, as names to hide from the assessor."""
+
+    names: list[str]
+    experimenter: str
+
+
+async def rate_dimension(
+    model: BaseChatModel,
+    scale: Scale,
+    dimension: Dimension,
+    entries: Sequence[Entry],
+    who: Participant,
+    *,
+    anonymize_names: bool = True,
+    retries: int = 2,
+) -> tuple[float | None, CallRecord]:
+    """Expert rating (ER) of one dimension from a batch of answers."""
+    low, high = scale.range
+    low_pole, high_pole = _poles(dimension)
+    experimenter = EXPERIMENTER if anonymize_names else who.experimenter
+    participant = PARTICIPANT if anonymize_names else who.names[0]
+    system = EXPERT_RATING_PROMPT.format(
+        dimension=dimension.name,
+        scale_name=scale.name,
+        description=dimension.description or dimension.name,
+        experimenter=experimenter,
+        participant=participant,
+        data_notice=DATA_NOTICE,
+        low=low,
+        high=high,
+        anchors=pole_anchors(low, high, low_pole, high_pole),
+        high_pole=high_pole,
+        low_pole=low_pole,
+    )
+    user = "Our conversation:\n\n" + _block(entries, experimenter, with_statement=False)
+    if anonymize_names:
+        system = anonymize(system, who.names, who.experimenter)
+        user = anonymize(user, who.names, who.experimenter)
+    parsed, error, attempts = await _structured(
+        model, rating_schema(low, high), [SystemMessage(system), HumanMessage(user)], retries
+    )
+    record = CallRecord(
+        "er",
+        [e.item_id for e in entries],
+        parsed.model_dump() if parsed else None,
+        error,
+        attempts,
+        prompt_chars=len(system) + len(user),
+    )
+    score = float(parsed.score) if parsed is not None else None  # type: ignore[attr-defined]
+    return score, record
+
+
+async def convert_options(
+    model: BaseChatModel,
+    scale: Scale,
+    entries: Sequence[Entry],
+    who: Participant,
+    *,
+    dimension: Dimension | None = None,
+    anonymize_names: bool = True,
+    retries: int = 2,
+) -> tuple[dict[str, int | None], CallRecord]:
+    """Option conversion (OC) of a batch of answers; d-OC when ``dimension`` is given.
+
+    Returns the chosen option per item id (``None`` for "x": no evidence/refusal;
+    an id missing from the result could not be converted).
+    """
+    low, high = scale.range
+    values = [o.value for o in scale.response_options]
+    experimenter = EXPERIMENTER if anonymize_names else who.experimenter
+    participant = PARTICIPANT if anonymize_names else who.names[0]
+    if dimension is None:
+        system = OPTION_CONVERSION_PROMPT.format(
+            experimenter=experimenter,
+            participant=participant,
+            data_notice=DATA_NOTICE,
+            anchors=option_anchors(scale),
+        )
+    else:
+        low_pole, high_pole = _poles(dimension)
+        system = DIMENSION_OPTION_CONVERSION_PROMPT.format(
+            experimenter=experimenter,
+            participant=participant,
+            data_notice=DATA_NOTICE,
+            dimension=dimension.name,
+            description=dimension.description or dimension.name,
+            anchors=pole_anchors(low, high, low_pole, high_pole),
+            high_pole=high_pole,
+            low_pole=low_pole,
+        )
+    user = _block(entries, experimenter, with_statement=dimension is None)
+    if anonymize_names:
+        system = anonymize(system, who.names, who.experimenter)
+        user = anonymize(user, who.names, who.experimenter)
+    ids = [e.item_id for e in entries]
+    parsed, error, attempts = await _structured(
+        model, choices_schema(ids, values), [SystemMessage(system), HumanMessage(user)], retries
+    )
+    out: dict[str, int | None] = {}
+    if parsed is not None:
+        for c in parsed.choices:  # type: ignore[attr-defined]
+            out[c.id] = None if c.choice == "x" else int(c.choice)
+        missing = [i for i in ids if i not in out]
+        if missing:
+            error = f"no choice for item(s) {missing}"
+    record = CallRecord(
+        "d_oc" if dimension else "oc",
+        ids,
+        parsed.model_dump() if parsed else None,
+        error,
+        attempts,
+        prompt_chars=len(system) + len(user),
+    )
+    return out, record
+
+
+def parse_self_report(text: str, values: Sequence[int], *, cot: bool) -> int | None:
+    """The option a self-report reply names, or ``None`` when it names none.
+
+    SR: the reply must be just the number (after an optional "Name:" prefix and
+    punctuation), as in InCharacter. SR-CoT: the last "Answer: N" line.
+
+    >>> parse_self_report("Holmes: 4.", [1, 2, 3, 4, 5], cot=False)
+    4
+    >>> parse_self_report("I think so, maybe 4 or 5", [1, 2, 3, 4, 5], cot=False) is None
+    True
+    >>> parse_self_report("Hmm... parties bore me. Answer: 2", [1, 2, 3, 4, 5], cot=True)
+    2
+    """
+    if cot:
+        found = re.findall(r"answer\s*[:：]\s*(-?\d+)", text, flags=re.I)
+        candidate = found[-1] if found else None
+    else:
+        body = text.split(":", 1)[-1] if re.match(r"^[^\d:]{1,40}:", text) else text
+        cleaned = re.sub(r"[^\w-]", "", body)
+        candidate = cleaned if re.fullmatch(r"-?\d+", cleaned) else None
+    if candidate is None:
+        return None
+    value = int(candidate)
+    return value if value in values else None

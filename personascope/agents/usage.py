@@ -1,0 +1,29 @@
+"""Token usage of the model calls made inside a block, per model.
+
+LangChain's ``get_usage_metadata_callback`` registers a new configure hook on every
+use, so the hook list (walked on every model call) grows without bound over a long
+experiment. Here one context variable is registered once and set per block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from langchain_core.callbacks import UsageMetadataCallbackHandler
+from langchain_core.tracers.context import register_configure_hook
+
+_USAGE: ContextVar[UsageMetadataCallbackHandler | None] = ContextVar("personascope_usage", default=None)
+register_configure_hook(_USAGE, inheritable=True)
+
+
+@contextmanager
+def track_usage() -> Iterator[UsageMetadataCallbackHandler]:
+    """``with track_usage() as u: ...`` then ``u.usage_metadata`` is ``{model: usage}``."""
+    handler = UsageMetadataCallbackHandler()
+    token = _USAGE.set(handler)
+    try:
+        yield handler
+    finally:
+        _USAGE.reset(token)

@@ -1,0 +1,52 @@
+"""Run-time choices of the graphs (how), read through LangGraph's ``Runtime``.
+
+Everything here can be edited in LangGraph Studio's configuration panel; graph state
+(what) stays ids, items, transcripts, ratings and scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Method = Literal["sr", "sr_cot", "oc", "d_oc", "er_all", "er_batch"]
+METHODS: tuple[Method, ...] = ("sr", "sr_cot", "oc", "d_oc", "er_all", "er_batch")
+ITEM_METHODS = ("sr", "sr_cot", "oc", "d_oc")
+
+
+@dataclass(kw_only=True)
+class Context:
+    """How an interview is run and assessed."""
+
+    rpa_model: str = field(default="local", metadata={"description": "Model spec of the role-playing agent."})
+    interviewer_model: str = field(
+        default="local",
+        metadata={"description": "Model spec that rewrites items without an open-ended question."},
+    )
+    assessor_model: str = field(default="local", metadata={"description": "Model spec of the assessor."})
+    method: Method = field(
+        default="er_batch",
+        metadata={"description": "sr, sr_cot, oc, d_oc, er_all or er_batch (InCharacter's six methods)."},
+    )
+    er_batch_size: int = field(default=4, metadata={"description": "Answers per ER_batch call (3-4)."})
+    oc_batch_size: int = field(default=10, metadata={"description": "Answers per OC call."})
+    temperature: float = field(default=0.0, metadata={"description": "Sampling temperature of the RPA."})
+    assessor_temperature: float = 0.0
+    trial: int = field(default=0, metadata={"description": "Trial index (separates cached samples)."})
+    seed: int = 0
+    k: int = field(default=4, metadata={"description": "Memories retrieved per question."})
+    max_chars: int = field(default=1500, metadata={"description": "Character budget of retrieved memories."})
+    max_tokens: int = field(default=160, metadata={"description": "Maximum tokens of an RPA answer."})
+    assessor_max_tokens: int = 400
+    concurrency: int = field(default=4, metadata={"description": "Concurrent calls within one run."})
+    language: str = "en"
+    anonymize: bool = True
+    max_missing: float = field(
+        default=0.2,
+        metadata={"description": "Largest fraction of failed items per dimension that still gets a score."},
+    )
+    answer_timeout: float = 300.0
+    parse_retries: int = 2
+    experiment_dir: str | None = field(
+        default=None, metadata={"description": "Folder for the LLM cache and memory store (none: in memory)."}
+    )

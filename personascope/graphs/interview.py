@@ -1,0 +1,50 @@
+"""The interview graph: load_scale → plan_questions → ask_item ×N (Send) → collect_transcript."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.graph import END, START, StateGraph
+
+from personascope.agents.rpa import RolePlayingAgent
+from personascope.graphs.context import Context
+from personascope.graphs.nodes import (
+    Resources,
+    collect_transcript,
+    make_ask_item,
+    make_load_scale,
+    make_plan_questions,
+    route_after_plan_questions,
+)
+from personascope.graphs.state import InterviewState
+from personascope.memories.store import MemoryStore
+
+
+def add_interview(graph: Any, res: Resources) -> None:
+    """Add the interview nodes and edges (shared with the pipeline graph)."""
+    graph.add_node("load_scale", make_load_scale())
+    graph.add_node("plan_questions", make_plan_questions(res))
+    graph.add_node("ask_item", make_ask_item(res))
+    graph.add_node("collect_transcript", collect_transcript)
+    graph.add_edge(START, "load_scale")
+    graph.add_edge("load_scale", "plan_questions")
+    graph.add_conditional_edges(
+        "plan_questions", route_after_plan_questions, ["ask_item", "collect_transcript"]
+    )
+    graph.add_edge("ask_item", "collect_transcript")
+
+
+def build_interview_graph(
+    rpa: RolePlayingAgent | None = None,
+    interviewer: BaseChatModel | None = None,
+    store: MemoryStore | None = None,
+) -> StateGraph[InterviewState, Context]:
+    """Uncompiled interview graph; injected objects override the context's model specs."""
+    graph = StateGraph(InterviewState, context_schema=Context)
+    add_interview(graph, Resources(rpa=rpa, interviewer=interviewer, store=store))
+    graph.add_edge("collect_transcript", END)
+    return graph
+
+
+graph = build_interview_graph().compile(name="interview")

@@ -1,0 +1,258 @@
+"""Experiments: many runs of the pipeline graph, checkpointed, resumable, idempotent.
+
+An experiment spec (YAML/JSON) lists characters, scales, methods, RPA and assessor
+models, temperatures and trials. Each (character, scale, method, RPA model,
+assessor model, temperature, trial) is one LangGraph thread whose id is the run id;
+a persistent checkpointer (SQLite in the experiment directory, or PostgreSQL from a
+``postgresql://`` URL) lets a killed run resume where it stopped: answers already
+checkpointed are not asked again. A finished run is skipped without any model call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from personascope.agents.rpa import RolePlayingAgent
+from personascope.errors import InputError, from_validation_error
+from personascope.graphs.context import Context, Method
+from personascope.graphs.pipeline import build_pipeline_graph
+from personascope.graphs.state import PipelineState
+from personascope.memories.characters import load_character
+from personascope.memories.store import MemoryStore
+from personascope.results import run_id
+from personascope.scales import load_scale
+
+
+class ExperimentSpec(BaseModel):
+    """What to run: the cross product of these lists, ``trials`` times each."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "experiment"
+    characters: list[str] = Field(min_length=1)
+    scales: list[str] = Field(min_length=1)
+    methods: list[Method] = Field(default_factory=lambda: list[Method](["er_batch"]), min_length=1)
+    rpa_models: list[str] = Field(default_factory=lambda: ["local"], min_length=1)
+    assessor_models: list[str] = Field(default_factory=lambda: ["local"], min_length=1)
+    interviewer_model: str = "local"
+    temperatures: list[float] = Field(default_factory=lambda: [0.0], min_length=1)
+    trials: int = Field(default=1, ge=1)
+    concurrency: int = Field(default=2, ge=1, description="Runs in flight at once.")
+    run_concurrency: int = Field(default=4, ge=1, description="Calls in flight within a run.")
+    checkpointer: str | None = Field(default=None, description="postgresql:// URL; default SQLite.")
+    context: dict[str, Any] = Field(default_factory=dict, description="Other Context fields.")
+
+    @field_validator("temperatures")
+    @classmethod
+    def _temps(cls, v: list[float]) -> list[float]:
+        bad = [t for t in v if not 0.0 <= t <= 2.0]
+        if bad:
+            raise ValueError(f"expected temperatures in [0, 2], got {bad}")
+        return v
+
+    @field_validator("context")
+    @classmethod
+    def _context(cls, v: dict[str, Any]) -> dict[str, Any]:
+        known = set(Context.__dataclass_fields__)
+        owned = {
+            "rpa_model",
+            "assessor_model",
+            "interviewer_model",
+            "method",
+            "temperature",
+            "trial",
+            "experiment_dir",
+            "concurrency",
+        }
+        bad = sorted(set(v) - (known - owned))
+        if bad:
+            raise ValueError(f"unknown or spec-owned context field(s) {bad}")
+        return v
+
+
+def load_spec(path: str | Path) -> ExperimentSpec:
+    """Read and check a spec: every character and scale must load, before anything runs."""
+    from personascope.scales.loader import read_data_file
+
+    p = Path(path)
+    data = read_data_file(p)
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation_error(p, exc) from None
+    check_spec(spec, p)
+    return spec
+
+
+def check_spec(spec: ExperimentSpec, source: str | Path) -> None:
+    from personascope.agents.models import parse_spec
+
+    for i, c in enumerate(spec.characters):
+        try:
+            load_character(c)
+        except InputError as exc:
+            raise InputError(source, f"characters[{i}]", f"{c!r}: {exc.detail}") from None
+    for i, s in enumerate(spec.scales):
+        try:
+            load_scale(s)
+        except InputError as exc:
+            raise InputError(source, f"scales[{i}]", f"{s!r}: {exc.detail}") from None
+    for field in ("rpa_models", "assessor_models"):
+        for i, m in enumerate(getattr(spec, field)):
+            try:
+                parse_spec(m)
+            except InputError as exc:
+                raise InputError(source, f"{field}[{i}]", f"{m!r}: {exc.field}: {exc.detail}") from None
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    run_id: str
+    character: str
+    scale: str
+    method: Method
+    rpa_model: str
+    assessor_model: str
+    temperature: float
+    trial: int
+
+
+def plan_runs(spec: ExperimentSpec) -> list[RunPlan]:
+    runs = []
+    for char, scale, method, rpa, assessor, temp, trial in itertools.product(
+        spec.characters,
+        spec.scales,
+        spec.methods,
+        spec.rpa_models,
+        spec.assessor_models,
+        spec.temperatures,
+        range(spec.trials),
+    ):
+        runs.append(
+            RunPlan(
+                run_id(char, scale, method, rpa, assessor, temp, trial),
+                char,
+                scale,
+                method,
+                rpa,
+                assessor,
+                temp,
+                trial,
+            )
+        )
+    return runs
+
+
+@asynccontextmanager
+async def open_checkpointer(spec: ExperimentSpec, exp_dir: Path) -> AsyncIterator[BaseCheckpointSaver[Any]]:
+    if spec.checkpointer and spec.checkpointer.startswith(("postgresql://", "postgres://")):
+        try:
+            from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        except ImportError:
+            raise InputError(
+                "checkpointer", "postgresql", "install langgraph-checkpoint-postgres to use a PostgreSQL URL"
+            ) from None
+        async with AsyncPostgresSaver.from_conn_string(spec.checkpointer) as saver:
+            await saver.setup()
+            yield saver
+        return
+    import aiosqlite
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    exp_dir.mkdir(parents=True, exist_ok=True)
+    async with aiosqlite.connect(str(exp_dir / "checkpoints.sqlite")) as conn:
+        # WAL + synchronous=NORMAL: every committed write survives a killed process (what
+        # resume needs); only an OS crash or power loss can drop the last transactions.
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        yield AsyncSqliteSaver(conn)
+
+
+@dataclass
+class RunOutcome:
+    plan: RunPlan
+    status: str  # "done" (already finished), "ran", "failed"
+    seconds: float
+    error: str | None = None
+    result: dict[str, Any] | None = None
+
+
+ProgressHook = Callable[[RunOutcome], None]
+
+
+async def run_experiment(
+    spec: ExperimentSpec,
+    exp_dir: str | Path,
+    *,
+    rpa: RolePlayingAgent | None = None,
+    assessor: BaseChatModel | None = None,
+    store: MemoryStore | None = None,
+    rpa_label: str | None = None,
+    assessor_label: str | None = None,
+    on_done: ProgressHook | None = None,
+) -> list[RunOutcome]:
+    """Run (or resume) every run of ``spec``; finished runs are skipped without model calls."""
+    exp = Path(exp_dir)
+    exp.mkdir(parents=True, exist_ok=True)
+    spec_file = exp / "spec.yaml"
+    if not spec_file.exists():
+        spec_file.write_text(yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False))
+    base = Context(
+        interviewer_model=spec.interviewer_model,
+        concurrency=spec.run_concurrency,
+        experiment_dir=str(exp),
+        **spec.context,
+    )
+    sem = asyncio.Semaphore(spec.concurrency)
+    async with open_checkpointer(spec, exp) as saver:
+        graph = build_pipeline_graph(
+            rpa=rpa, assessor=assessor, store=store, rpa_label=rpa_label, assessor_label=assessor_label
+        ).compile(checkpointer=saver)
+
+        async def one(plan: RunPlan) -> RunOutcome:
+            async with sem:
+                t = time.perf_counter()
+                config: RunnableConfig = {"configurable": {"thread_id": plan.run_id}, "recursion_limit": 200}
+                ctx = replace(
+                    base,
+                    rpa_model=plan.rpa_model,
+                    assessor_model=plan.assessor_model,
+                    method=plan.method,
+                    temperature=plan.temperature,
+                    trial=plan.trial,
+                )
+                snapshot = await graph.aget_state(config)
+                if snapshot.values.get("result") and not snapshot.next:
+                    outcome = RunOutcome(plan, "done", 0.0, result=snapshot.values["result"])
+                else:
+                    # A started thread resumes from its checkpoint (input None); a new one starts.
+                    payload: PipelineState | None = (
+                        None if snapshot.next else {"character": plan.character, "scale": plan.scale}
+                    )
+                    try:
+                        out = await graph.ainvoke(payload, config, context=ctx)
+                        outcome = RunOutcome(plan, "ran", time.perf_counter() - t, result=out.get("result"))
+                    except InputError:
+                        raise
+                    except Exception as exc:
+                        outcome = RunOutcome(
+                            plan, "failed", time.perf_counter() - t, error=f"{type(exc).__name__}: {exc}"
+                        )
+                if on_done:
+                    on_done(outcome)
+                return outcome
+
+        return list(await asyncio.gather(*(one(p) for p in plan_runs(spec))))

@@ -1,0 +1,131 @@
+"""Experiments: checkpointed runs, resume after a crash, idempotent re-runs, results store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import yaml
+from graph_fakes import RecordingRPA, er_assessor, oc_assessor
+from langchain_core.messages import BaseMessage
+
+from personascope import results
+from personascope.errors import InputError
+from personascope.graphs.runner import ExperimentSpec, load_spec, plan_runs, run_experiment
+
+SPEC = ExperimentSpec(
+    characters=["sherlock-holmes", "jay-gatsby"],
+    scales=["ipip-bfm-50"],
+    methods=["er_batch", "oc"],
+    trials=2,
+    concurrency=2,
+    run_concurrency=2,
+)
+
+
+def test_plan_runs_cross_product() -> None:
+    runs = plan_runs(SPEC)
+    assert len(runs) == 2 * 1 * 2 * 1 * 1 * 1 * 2
+    assert len({r.run_id for r in runs}) == len(runs)
+
+
+def test_experiment_then_rerun_makes_no_model_call(tmp_path: Path) -> None:
+    rpa = RecordingRPA()
+    assessor = er_assessor()
+    spec = SPEC.model_copy(update={"methods": ["er_batch"]})
+    outcomes = asyncio.run(
+        run_experiment(
+            spec, tmp_path, rpa=rpa, assessor=assessor, rpa_label="fake:rpa", assessor_label="fake:er"
+        )
+    )
+    assert [o.status for o in outcomes] == ["ran"] * 4
+    calls = (sum(rpa.asked.values()), assessor.calls)
+    assert calls == (4 * 50, 4 * 15)
+    again = asyncio.run(
+        run_experiment(
+            spec, tmp_path, rpa=rpa, assessor=assessor, rpa_label="fake:rpa", assessor_label="fake:er"
+        )
+    )
+    assert [o.status for o in again] == ["done"] * 4
+    assert (sum(rpa.asked.values()), assessor.calls) == calls  # zero new calls
+    df = results.load(tmp_path)
+    assert len(df) == 4 * 5 and set(df["rpa_model"]) == {"fake:rpa"}
+    for fmt in ("csv", "parquet", "jsonl"):
+        out = results.export(tmp_path, tmp_path / f"export.{fmt}", fmt)
+        assert out.stat().st_size > 0
+
+
+class Crash(BaseException):
+    """Stands in for the process being killed (not an Exception: nothing may catch it)."""
+
+
+class CrashingRPA:
+    def __init__(self, crash_after: int) -> None:
+        self.crash_after = crash_after
+        self.calls: Counter[str] = Counter()
+        self.completed: set[str] = set()
+        self.armed = True
+
+    async def areply(self, messages: Sequence[BaseMessage]) -> str:
+        q = str(messages[-1].content)
+        self.calls[q] += 1
+        if self.armed and len(self.completed) >= self.crash_after:
+            raise Crash()
+        await asyncio.sleep(0)
+        self.completed.add(q)
+        return "I keep to myself."
+
+
+def test_resume_after_crash_reasks_only_missing_items(tmp_path: Path) -> None:
+    spec = ExperimentSpec(
+        characters=["sherlock-holmes"], scales=["ipip-bfm-50"], methods=["oc"], run_concurrency=1
+    )
+    rpa = CrashingRPA(crash_after=20)
+    with pytest.raises(Crash):
+        asyncio.run(run_experiment(spec, tmp_path, rpa=rpa, assessor=oc_assessor(4)))
+    answered_before = set(rpa.completed)
+    assert len(answered_before) == 20
+    rpa.armed = False
+    outcomes = asyncio.run(run_experiment(spec, tmp_path, rpa=rpa, assessor=oc_assessor(4)))
+    assert [o.status for o in outcomes] == ["ran"]
+    for q in answered_before:
+        assert rpa.calls[q] == 1, f"asked twice although checkpointed: {q}"
+    assert len(rpa.calls) == 50
+    # The resumed run's result equals an uninterrupted one.
+    fresh = asyncio.run(
+        run_experiment(
+            spec, tmp_path / "fresh", rpa=RecordingRPA("I keep to myself."), assessor=oc_assessor(4)
+        )
+    )
+    assert fresh[0].result and outcomes[0].result
+    assert fresh[0].result["scores"] == outcomes[0].result["scores"]
+
+
+def test_spec_errors_are_clear(tmp_path: Path) -> None:
+    cases = [
+        ({"characters": ["moriarty"], "scales": ["ipip-bfm-50"]}, "characters[0]", "not a shipped"),
+        ({"characters": ["alice"], "scales": ["mmpi"]}, "scales[0]", "not a built-in scale"),
+        ({"characters": ["alice"], "scales": ["ipip-bfm-50"], "methods": ["vibes"]}, "methods.0", "er_batch"),
+        ({"characters": ["alice"], "scales": ["ipip-bfm-50"], "temperatures": [3]}, "temperatures", "[0, 2]"),
+        (
+            {"characters": ["alice"], "scales": ["ipip-bfm-50"], "rpa_models": ["gpt4"]},
+            "rpa_models[0]",
+            "unknown provider",
+        ),
+        ({"characters": [], "scales": ["ipip-bfm-50"]}, "characters", "at least 1"),
+        ({"characters": ["alice"], "scales": ["ipip-bfm-50"], "trials": 0}, "trials", "greater than"),
+        (
+            {"characters": ["alice"], "scales": ["ipip-bfm-50"], "context": {"trial": 3}},
+            "context",
+            "spec-owned",
+        ),
+    ]
+    for data, field, expected in cases:
+        path = tmp_path / "spec.yaml"
+        path.write_text(yaml.safe_dump(data))
+        with pytest.raises(InputError) as info:
+            load_spec(path)
+        assert info.value.field == field and expected in info.value.detail, str(info.value)
