@@ -21,8 +21,10 @@ LANGGRAPH = Path(sys.executable).parent / "langgraph"
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not LANGGRAPH.exists() and shutil.which("langgraph") is None,
-                       reason="langgraph-cli[inmem] is not installed"),
+    pytest.mark.skipif(
+        not LANGGRAPH.exists() and shutil.which("langgraph") is None,
+        reason="langgraph-cli[inmem] is not installed",
+    ),
 ]
 
 
@@ -34,9 +36,22 @@ def dev_server(tmp_path: Path) -> object:
     env.pop("LANGSMITH_TRACING", None)
     log = (tmp_path / "dev.log").open("wb")
     proc = subprocess.Popen(
-        [str(LANGGRAPH if LANGGRAPH.exists() else "langgraph"), "dev", "--host", "127.0.0.1",
-         "--port", str(port), "--no-browser", "--no-reload"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            str(LANGGRAPH if LANGGRAPH.exists() else "langgraph"),
+            "dev",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-browser",
+            "--no-reload",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -70,7 +85,8 @@ def test_pipeline_through_the_sdk(dev_server: str) -> None:
         assert {a["graph_id"] for a in assistants} >= {"interview", "assessment", "pipeline"}
         thread = await client.threads.create()
         out = await client.runs.wait(
-            thread["thread_id"], "pipeline",
+            thread["thread_id"],
+            "pipeline",
             input={"character": "alice", "scale": "ipip-bfm-50"},
             context={"rpa_model": "fake:echo", "assessor_model": "fake:neutral", "method": "er_batch"},
         )
