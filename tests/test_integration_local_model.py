@@ -150,3 +150,40 @@ def test_default_rpa_on_the_real_model_passes_check_rpa() -> None:
         assert report.passed, str(report)
     finally:
         local_server.stop_all()
+
+
+def test_pipeline_end_to_end_on_the_embedded_model(tmp_path: Path) -> None:
+    """One shipped character, a built-in scale, the real llama.cpp server, Chroma and
+    MiniLM; the second run of the same experiment makes no model call."""
+    import asyncio
+
+    from personascope import results
+    from personascope.graphs.runner import ExperimentSpec, run_experiment
+
+    spec = ExperimentSpec(
+        characters=["ebenezer-scrooge"],
+        scales=["ipip-bfm-50"],
+        methods=["er_batch"],
+        rpa_models=["local:smollm2"],
+        assessor_models=["local:smollm2"],
+        interviewer_model="local:smollm2",
+        context={"max_tokens": 48},
+    )
+    try:
+        first = asyncio.run(run_experiment(spec, tmp_path))
+        assert [o.status for o in first] == ["ran"], first[0].error
+        rec = results.load_records(tmp_path)[0]
+        assert len(rec["transcript"]) == 50
+        assert all(a["answer"] for a in rec["transcript"]), rec["failures"]
+        assert rec["usage"]["rpa"], "token counts are recorded"
+        df = results.load(tmp_path)
+        assert len(df) == 5
+        scored = df["score"].dropna()
+        assert ((scored >= 10) & (scored <= 50)).all()
+        cache = tmp_path / "llm-cache.sqlite"
+        size = cache.stat().st_size
+        second = asyncio.run(run_experiment(spec, tmp_path))
+        assert [o.status for o in second] == ["done"]
+        assert cache.stat().st_size == size
+    finally:
+        local_server.stop_all()
