@@ -358,6 +358,97 @@ def _cmd_results_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- evaluate / report --------------------------------------------------------------
+
+
+def _labels_frame(characters: list[str], labels_file: str | None) -> Any:
+    """Labels as rows (character, scale, dimension, score, type): from a file or the profiles."""
+    import pandas as pd
+
+    from personascope.memories.characters import load_character
+    from personascope.scales.loader import read_data_file
+
+    rows: list[dict[str, Any]] = []
+    if labels_file:
+        data = read_data_file(Path(labels_file))
+        if isinstance(data, dict) and "annotation" in data:  # InCharacter characters_labels.json
+            data = data["annotation"]
+        if not isinstance(data, dict):
+            raise InputError(
+                labels_file, "(top level)", "expected {character: {scale: {dimension: {type, score}}}}"
+            )
+        for char, scales in data.items():
+            for scale, dims in (scales or {}).items():
+                for dim, lab in (dims or {}).items():
+                    if not isinstance(lab, dict) or lab.get("type") not in ("H", "L", "X"):
+                        raise InputError(labels_file, f"{char}.{scale}.{dim}.type", "expected H, L or X")
+                    score = lab.get("score")
+                    rows.append(
+                        {
+                            "character": char,
+                            "scale": scale,
+                            "dimension": dim,
+                            "type": lab["type"],
+                            "score": float(score) if isinstance(score, int | float) else float("nan"),
+                        }
+                    )
+    else:
+        for char in characters:
+            for scale, dims in load_character(char).labels.items():
+                for dim, lab in dims.items():
+                    rows.append(
+                        {
+                            "character": char,
+                            "scale": scale,
+                            "dimension": dim,
+                            "type": lab.type,
+                            "score": float("nan") if lab.score is None else lab.score,
+                        }
+                    )
+    return pd.DataFrame(rows, columns=["character", "scale", "dimension", "score", "type"])
+
+
+def _experiment_report(args: argparse.Namespace, out_dir: Path) -> Any:
+    from personascope import results
+    from personascope.evaluation.report import build_report
+
+    exp = Path(args.experiment_dir)
+    if not (exp / results.RESULTS_FILE).exists():
+        raise InputError(exp, results.RESULTS_FILE, "no results in this directory (run an experiment first)")
+    scores = results.load(exp)
+    labels = _labels_frame(sorted(scores["character"].unique()), args.labels)
+    return build_report(scores, results.load_items(exp), results.load_records(exp), out_dir, labels)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    out_dir = Path(args.out or Path(args.experiment_dir) / "evaluation")
+    report = _experiment_report(args, out_dir)
+    con = _console()
+    for name, table in report.tables.items():
+        t = Table(title=name)
+        for col in table.columns:
+            t.add_column(str(col))
+        for row in table.itertuples(index=False):
+            t.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+        con.print(t)
+        table.to_csv(out_dir / f"{name.replace(' ', '_').replace('/', '-')}.csv", index=False)
+    for note in report.notes:
+        con.print(note)
+    print(f"wrote {len(report.tables)} CSV tables and {len(report.figures)} figures to {out_dir}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from personascope.evaluation.report import write_html
+
+    out = Path(args.out)
+    figures_dir = Path(args.figures or out.with_suffix("")).resolve()
+    report = _experiment_report(args, figures_dir)
+    write_html(report, out, f"personascope report — {Path(args.experiment_dir).name}")
+    print(f"wrote {out} ({len(report.figures)} figures, {len(report.tables)} tables; PNGs in {figures_dir})")
+    return 0
+
+
 # -- serve-model --------------------------------------------------------------------
 
 
@@ -488,6 +579,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--format", choices=["csv", "parquet", "jsonl"], default="csv")
     p.set_defaults(handler=_cmd_results_export)
+
+    p = sub.add_parser("evaluate", help="print alignment, faithfulness and norm tables; write CSVs")
+    p.add_argument("experiment_dir")
+    p.add_argument(
+        "--labels",
+        help="labels file (InCharacter characters_labels.json or YAML); "
+        "default: the characters' profile labels",
+    )
+    p.add_argument("--out", help="folder for CSVs and figures (default <dir>/evaluation)")
+    p.set_defaults(handler=_cmd_evaluate)
+
+    p = sub.add_parser("report", help="write a self-contained HTML report with figures")
+    p.add_argument("experiment_dir")
+    p.add_argument("--out", required=True, help="the HTML file to write")
+    p.add_argument("--labels", help="labels file (default: the characters' profile labels)")
+    p.add_argument("--figures", help="folder for the PNGs (default: next to the HTML)")
+    p.set_defaults(handler=_cmd_report)
 
     p = sub.add_parser("serve-model", help="run the embedded llama.cpp server in the foreground")
     p.add_argument("--model", default="local", help="local, local:smollm2 or local:/path/model.gguf")

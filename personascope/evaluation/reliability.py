@@ -124,7 +124,14 @@ def mcdonald_omega(data: ArrayLike | pd.DataFrame, max_iter: int = 500, tol: flo
         return _nan("mcdonald_omega: a one-factor model needs at least 3 items")
     if (df.std(ddof=1) == 0).any():
         return _nan("mcdonald_omega: constant items have no correlation")
+    if df.shape[0] <= df.shape[1]:
+        return _nan(
+            f"mcdonald_omega: {df.shape[0]} complete respondents for {df.shape[1]} items; "
+            "a factor model needs more respondents than items"
+        )
     r = np.corrcoef(df.to_numpy(), rowvar=False)
+    if not np.all(np.isfinite(r)):
+        return _nan("mcdonald_omega: the correlation matrix is undefined")
     try:
         h2 = 1 - 1 / np.diag(np.linalg.inv(r))
     except np.linalg.LinAlgError:
@@ -133,7 +140,10 @@ def mcdonald_omega(data: ArrayLike | pd.DataFrame, max_iter: int = 500, tol: flo
     for _ in range(max_iter):
         reduced = r.copy()
         np.fill_diagonal(reduced, h2)
-        vals, vecs = np.linalg.eigh(reduced)
+        try:
+            vals, vecs = np.linalg.eigh(reduced)
+        except np.linalg.LinAlgError:
+            return _nan("mcdonald_omega: the factor solution did not converge")
         loadings = vecs[:, -1] * np.sqrt(max(vals[-1], 0.0))
         new_h2 = loadings**2
         if np.max(np.abs(new_h2 - h2)) < tol:

@@ -1,0 +1,168 @@
+"""Evaluation report from a small experiment with fake models: every table and figure."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from langchain_core.messages import BaseMessage
+
+from personascope import results
+from personascope.agents.fakes import FakeChatModel
+from personascope.cli import main
+from personascope.graphs.runner import ExperimentSpec, run_experiment
+from personascope.memories.characters import load_character
+from personascope.scales import load_scale
+
+SCALE = "ipip-bfm-100"
+PROFILES = {  # experimenter -> trait levels (1..5) per dimension
+    "Dr. Watson": {
+        "extraversion": 1.6,
+        "agreeableness": 2.0,
+        "conscientiousness": 4.6,
+        "emotional_stability": 4.2,
+        "intellect": 4.8,
+    },
+    "Nick Carraway": {
+        "extraversion": 4.6,
+        "agreeableness": 4.0,
+        "conscientiousness": 2.4,
+        "emotional_stability": 2.2,
+        "intellect": 3.8,
+    },
+    "the Cheshire Cat": {
+        "extraversion": 4.0,
+        "agreeableness": 4.2,
+        "conscientiousness": 2.8,
+        "emotional_stability": 3.0,
+        "intellect": 4.4,
+    },
+}
+
+
+class TraitRPA:
+    """Answers 'level N' consistent with a character's trait (+ noise), keyed like the item."""
+
+    def __init__(self) -> None:
+        scale = load_scale(SCALE)
+        self.items = {i.question("en"): i for i in scale.items}
+        self.rng = random.Random(7)
+
+    async def areply(self, messages: Sequence[BaseMessage]) -> str:
+        msg = messages[-1]
+        experimenter = next(e for e in PROFILES if re.sub(r"[^A-Za-z0-9_-]+", "_", e).strip("_") == msg.name)
+        item = self.items[str(msg.content)]
+        level = min(5, max(1, round(PROFILES[experimenter][item.dimension] + self.rng.gauss(0, 0.7))))
+        agree = level if item.key == "+" else 6 - level
+        return f"Honestly, level {agree}."
+
+
+def _assessor() -> FakeChatModel:
+    def reply(messages: list[BaseMessage]) -> str:
+        user = str(messages[-1].content)
+        ids = re.findall(r"^Sample (\S+):", user, flags=re.M)
+        levels = [int(x) for x in re.findall(r"level (\d)", user)]
+        if "choices" in str(messages[0].content):
+            return (
+                '{"choices": ['
+                + ",".join(f'{{"id": "{i}", "choice": {lv}}}' for i, lv in zip(ids, levels, strict=True))
+                + "]}"
+            )
+        return f'{{"analysis": "ok", "score": {round(sum(levels) / len(levels))}}}'
+
+    return FakeChatModel(default=reply)
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    exp = tmp_path_factory.mktemp("exp")
+    spec = ExperimentSpec(
+        characters=["sherlock-holmes", "jay-gatsby", "alice"],
+        scales=[SCALE],
+        methods=["oc", "er_batch"],
+        temperatures=[0.0, 0.5],
+        trials=2,
+        concurrency=4,
+        run_concurrency=8,
+    )
+    outcomes = asyncio.run(
+        run_experiment(
+            spec,
+            exp,
+            rpa=TraitRPA(),
+            assessor=_assessor(),
+            rpa_label="fake:trait",
+            assessor_label="fake:assessor",
+        )
+    )
+    assert all(o.status == "ran" for o in outcomes)
+    return exp
+
+
+@pytest.fixture
+def labels_file(tmp_path: Path) -> Path:
+    """The profiles' ipip-bfm-50 type labels, restated for ipip-bfm-100 (same constructs)."""
+    import yaml
+
+    chars = [load_character(c) for c in ("sherlock-holmes", "jay-gatsby")]
+    rows = {
+        c.id: {SCALE: {d: {"type": lab.type} for d, lab in c.labels["ipip-bfm-50"].items()}} for c in chars
+    }
+    path = tmp_path / "labels.yaml"
+    path.write_text(yaml.safe_dump(rows))
+    return path
+
+
+def test_report_has_every_figure_and_table(experiment: Path, tmp_path: Path, labels_file: Path) -> None:
+    out = tmp_path / "report.html"
+    assert main(["report", str(experiment), "--out", str(out), "--labels", str(labels_file)]) == 0
+    page = out.read_text()
+    figures = re.findall(r"<figure id='([^']+)'><img alt='[^']+' src='data:image/png;base64,", page)
+    kinds = {f.split("_")[0] for f in figures}
+    assert kinds == {"radar", "bars", "items", "pca", "faithfulness"}
+    assert sum(f.startswith("radar_") for f in figures) == 3
+    assert sum(f.startswith("faithfulness_") for f in figures) == 3  # oc only: item level
+    for heading in ("scores", "alignment ipip-bfm-100", "norms ipip-bfm-100"):
+        assert f"<h2>{heading}" in page
+    pngs = list((tmp_path / "report").glob("*.png"))
+    assert len(pngs) == len(figures) and all(p.stat().st_size > 5000 for p in pngs)
+
+
+def test_faithfulness_numbers_are_sane(experiment: Path) -> None:
+    from personascope.evaluation.faithfulness import faithfulness_table
+
+    items = results.load_items(experiment)
+    scores = results.load(experiment)
+    sel = (items["character"] == "sherlock-holmes") & (items["method"] == "oc")
+    table = faithfulness_table(
+        items[sel],
+        scores[(scores["character"] == "sherlock-holmes") & (scores["method"] == "oc")],
+        load_scale(SCALE),
+    )
+    assert list(table.index) == [d.id for d in load_scale(SCALE).dimensions]
+    assert (table["runs"] == 4).all() and (table["items"] == 20).all()
+    assert table["human_alpha"].tolist() == [0.91, 0.88, 0.88, 0.91, 0.90]
+    assert table["InC_alpha"].notna().all()
+
+
+def test_evaluate_writes_csv_and_alignment(
+    experiment: Path, tmp_path: Path, labels_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["evaluate", str(experiment), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "alignment ipip-bfm-100" not in out  # the profiles are labelled on ipip-bfm-50 only
+    assert main(["evaluate", str(experiment), "--labels", str(labels_file), "--out", str(tmp_path)]) == 0
+    csvs = {p.name for p in tmp_path.glob("*.csv")}
+    assert "scores.csv" in csvs and any(n.startswith("alignment_") for n in csvs)
+    align = pd.read_csv(next(tmp_path.glob("alignment_ipip-bfm-100_oc_*.csv")))
+    assert 0.5 <= align.loc[0, "acc_dim"] <= 1.0 and align.loc[0, "n_characters"] == 2
+
+
+def test_empty_experiment_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "r.html")]) == 2
+    assert "no results in this directory" in capsys.readouterr().err
