@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -48,16 +49,21 @@ PROFILES = {  # experimenter -> trait levels (1..5) per dimension
 class TraitRPA:
     """Answers 'level N' consistent with a character's trait (+ noise), keyed like the item."""
 
-    def __init__(self) -> None:
+    def __init__(self, deterministic: bool = False) -> None:
         scale = load_scale(SCALE)
         self.items = {i.question("en"): i for i in scale.items}
         self.rng = random.Random(7)
+        self.deterministic = deterministic
 
     async def areply(self, messages: Sequence[BaseMessage]) -> str:
         msg = messages[-1]
         experimenter = next(e for e in PROFILES if re.sub(r"[^A-Za-z0-9_-]+", "_", e).strip("_") == msg.name)
         item = self.items[str(msg.content)]
-        level = min(5, max(1, round(PROFILES[experimenter][item.dimension] + self.rng.gauss(0, 0.7))))
+        # deterministic: the same question always gets the same answer (like a cached model)
+        rng = (
+            random.Random(zlib.crc32(f"{experimenter}{item.id}".encode())) if self.deterministic else self.rng
+        )
+        level = min(5, max(1, round(PROFILES[experimenter][item.dimension] + rng.gauss(0, 0.7))))
         agree = level if item.key == "+" else 6 - level
         return f"Honestly, level {agree}."
 
@@ -161,6 +167,31 @@ def test_evaluate_writes_csv_and_alignment(
     assert "scores.csv" in csvs and any(n.startswith("alignment_") for n in csvs)
     align = pd.read_csv(next(tmp_path.glob("alignment_ipip-bfm-100_oc_*.csv")))
     assert 0.5 <= align.loc[0, "acc_dim"] <= 1.0 and align.loc[0, "n_characters"] == 2
+
+
+def test_assessor_agreement_table(tmp_path: Path) -> None:
+    spec = ExperimentSpec(
+        characters=["sherlock-holmes", "alice"],
+        scales=[SCALE],
+        methods=["er_batch"],
+        assessor_models=["fake:a", "fake:b"],
+        trials=2,
+        concurrency=4,
+    )
+    # Same transcripts for both assessor labels, and one assessor playing both: perfect agreement.
+    asyncio.run(run_experiment(spec, tmp_path, rpa=TraitRPA(deterministic=True), assessor=_assessor()))
+    from personascope.evaluation.report import build_report
+
+    rep = build_report(
+        results.load(tmp_path),
+        results.load_items(tmp_path),
+        results.load_records(tmp_path),
+        tmp_path / "figs",
+    )
+    table = rep.tables["assessor agreement ipip-bfm-100 er_batch"]
+    assert table.loc[0, "assessors"] == 2 and table.loc[0, "krippendorff_alpha_interval"] == pytest.approx(
+        1.0
+    )
 
 
 def test_empty_experiment_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -51,6 +51,14 @@ def measured_alignment(
 
     Pairs missing from either side are dropped; a prediction that is nan counts as
     wrong for accuracy and is left out of MAE/MSE (``n_missing`` says how many).
+
+    >>> labels = pd.DataFrame({"character": ["a", "a", "b"], "dimension": ["E", "N", "E"],
+    ...                        "score": [4.0, 3.0, 2.0], "type": ["H", "X", "L"]})
+    >>> pred = pd.DataFrame({"character": ["a", "a", "b"], "dimension": ["E", "N", "E"],
+    ...                      "score": [3.5, 1.0, 3.5]})
+    >>> out = measured_alignment(pred, labels, low=1, high=5)
+    >>> out["acc_dim"], out["acc_full"], round(out["mae"], 4)
+    (0.5, 0.5, 0.3333)
     """
     missing_cols = [c for c in LABEL_COLUMNS if c not in labels.columns]
     if missing_cols:
@@ -116,6 +124,9 @@ def assessor_agreement(pred: pd.Series | np.ndarray, human: pd.Series | np.ndarr
     ``accuracy`` gives 1 for an exact match and 0.5 when the two ratings differ by
     exactly one option (``|p − h| = 1``), else 0; plus Pearson r, Spearman rho and
     Kendall tau-b (scipy). Pairs with a missing value are dropped.
+
+    >>> assessor_agreement([1, 2, 4, 5], [1, 3, 2, 5])["accuracy"]
+    0.625
     """
     p = np.asarray(pred, dtype=float)
     h = np.asarray(human, dtype=float)
@@ -144,6 +155,11 @@ def personality_consistency(item_scores: pd.DataFrame, *, low: float, high: floa
       (mean of its item scores in that trial).
 
     SDs are population SDs (``ddof = 0``), as InCharacter's ``std`` helper computes.
+
+    >>> df = pd.DataFrame({"dimension": ["D"] * 4, "item": ["a", "b", "a", "b"],
+    ...                    "trial": [0, 0, 1, 1], "score": [1, 3, 3, 3]})
+    >>> personality_consistency(df, low=1, high=5)["std_item"]
+    0.125
     """
     span = high - low
     s = item_scores

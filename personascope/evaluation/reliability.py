@@ -48,8 +48,11 @@ def cronbach_alpha(data: ArrayLike | pd.DataFrame, nan_policy: NanPolicy = "pair
     Reference: Cronbach, L. J. (1951). Coefficient alpha and the internal structure
     of tests. Psychometrika, 16, 297-334.
 
+    By hand: item variances 10/3, 5/3, 5/3; totals 5, 8, 13, 14 have variance 18;
+    alpha = 3/2 * (1 - (20/3) / 18) = 17/18.
+
     >>> round(cronbach_alpha([[1, 2, 2], [2, 3, 3], [4, 4, 5], [5, 5, 4]]), 4)
-    0.9565
+    0.9444
     """
     df = _frame(data)
     if nan_policy == "listwise":
@@ -71,7 +74,14 @@ def cronbach_alpha(data: ArrayLike | pd.DataFrame, nan_policy: NanPolicy = "pair
 
 
 def alpha_if_deleted(data: ArrayLike | pd.DataFrame, nan_policy: NanPolicy = "pairwise") -> pd.Series:
-    """Cronbach's alpha of the scale without each item in turn."""
+    """Cronbach's alpha of the scale without each item in turn.
+
+    Without the first item: variances 5/3, 5/3, covariance 4/3, so
+    alpha = 2 * (1 - (10/3) / 6) = 8/9.
+
+    >>> alpha_if_deleted([[1, 2, 2], [2, 3, 3], [4, 4, 5], [5, 5, 4]]).round(4).tolist()
+    [0.8889, 0.8889, 0.9655]
+    """
     df = _frame(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ReliabilityWarning)
@@ -87,6 +97,11 @@ def item_audit(data: ArrayLike | pd.DataFrame, flag_below: float = 0.0) -> pd.Da
     rest of the scale) behaves as if mis-keyed and is flagged.
 
     Reference: Nunnally, J. C. & Bernstein, I. H. (1994). Psychometric Theory, ch. 8.
+
+    >>> audit = item_audit([[1, 1, 2, 1, 5], [2, 2, 2, 3, 4], [3, 3, 4, 3, 3],
+    ...                     [4, 5, 4, 4, 2], [5, 4, 5, 5, 1]])   # last item keyed the wrong way
+    >>> audit["flag_miskeyed"].tolist()
+    [False, False, False, False, True]
     """
     df = _frame(data)
     rows = []
@@ -118,6 +133,12 @@ def mcdonald_omega(data: ArrayLike | pd.DataFrame, max_iter: int = 500, tol: flo
     (a communality ≥ 1) or no convergence. Listwise deletion of missing rows.
 
     Reference: McDonald, R. P. (1999). Test Theory: A Unified Treatment, ch. 6.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(500, 1))
+    >>> 0.8 < mcdonald_omega(f + rng.normal(scale=0.6, size=(500, 4))) < 0.95
+    True
     """
     df = _frame(data).dropna()
     if df.shape[1] < 3:
@@ -216,6 +237,9 @@ def test_retest_consistency(data: ArrayLike | pd.DataFrame) -> float:
     Reference: Zhou et al. (2023). RealBehavior: A Framework for Faithfully
     Characterizing Foundation Models' Human-like Behavior Mechanisms. Findings of
     EMNLP 2023, section 3.
+
+    >>> round(test_retest_consistency([[1, 1], [2, 3], [3, 2], [4, 4]]), 6)
+    0.8
     """
     df = _frame(data)
     m = df.shape[1]
@@ -245,6 +269,11 @@ def krippendorff_alpha(data: ArrayLike | pd.DataFrame, level: Level = "interval"
     ordinal ``(Σ_{g=c..k} n_g − (n_c + n_k)/2)²``.
 
     Reference: Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability.
+
+    >>> krippendorff_alpha([[1, 2, 3, 4], [1, 2, 3, 4]])
+    1.0
+    >>> round(krippendorff_alpha([[1, 2, 1, 2], [2, 1, 2, 1]], "nominal"), 6)
+    -0.75
     """
     x = np.asarray(data, dtype=float)
     values = np.unique(x[~np.isnan(x)])

@@ -24,6 +24,7 @@ import pandas as pd
 
 from personascope.evaluation.alignment import measured_alignment
 from personascope.evaluation.faithfulness import faithfulness_table
+from personascope.evaluation.reliability import icc, krippendorff_alpha
 from personascope.evaluation.validity import norm_table
 from personascope.scales import Scale, load_scale
 from personascope.scales.scoring import keyed_value
@@ -255,6 +256,27 @@ def build_report(
             report.tables[f"alignment {scale_id} {method} {model}"] = pd.DataFrame(
                 [{k: out[k] for k in ("acc_dim", "acc_full", "mae", "mse", "n_dim", "n_characters")}]
             )
+    for (scale_id, method), g in scores.groupby(["scale", "method"]):
+        if g["assessor_model"].nunique() < 2:
+            continue
+        # Same transcripts (same RPA, temperature, trial) rated by several assessor models.
+        units = g.pivot_table(
+            index=["character", "rpa_model", "temperature", "trial", "dimension"],
+            columns="assessor_model",
+            values="score",
+            aggfunc="mean",
+        )
+        report.tables[f"assessor agreement {scale_id} {method}"] = pd.DataFrame(
+            [
+                {
+                    "assessors": units.shape[1],
+                    "units": units.shape[0],
+                    "krippendorff_alpha_interval": krippendorff_alpha(units.T.to_numpy(), "interval"),
+                    "icc2": icc(units.dropna(), "ICC2"),
+                    "icc3": icc(units.dropna(), "ICC3"),
+                }
+            ]
+        )
     for scale_id, scale in scales.items():
         if scale.norms:
             means = scores[scores["scale"] == scale_id].groupby(["character", "dimension"])["score"].mean()

@@ -58,7 +58,11 @@ def external_consistency(scores_a: pd.Series, scores_b: pd.Series, *, reverse: b
 
 def behavioral_consistency(scale_scores: pd.Series, criterion_scores: pd.Series) -> float:
     """BC (RealBehavior Eq. 5): Pearson r across subjects between scale scores and
-    criterion scores (CrS, the fraction of behaviours classified at the positive pole)."""
+    criterion scores (CrS, the fraction of behaviours classified at the positive pole).
+
+    >>> round(behavioral_consistency(pd.Series([1.0, 2.0, 3.0]), pd.Series([0.2, 0.4, 0.6])), 6)
+    1.0
+    """
     return _pearson_on_shared(scale_scores, criterion_scores, "behavioral_consistency")
 
 

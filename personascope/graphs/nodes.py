@@ -423,7 +423,7 @@ def split_batches(entries: list[Any], n: int = 4) -> list[list[Any]]:
     borrowing from earlier chunks; fewer than ``2(n − 1)`` entries stay one batch.
 
     >>> [len(b) for b in split_batches(list(range(10)))]
-    [4, 3, 3]
+    [3, 4, 3]
     >>> [len(b) for b in split_batches(list(range(5)))]
     [5]
     """

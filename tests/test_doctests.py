@@ -1,0 +1,27 @@
+"""Every docstring example of the pure packages runs and is right."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "personascope.scales",
+    "personascope.scales.scoring",
+    "personascope.evaluation.reliability",
+    "personascope.evaluation.alignment",
+    "personascope.evaluation.validity",
+    "personascope.agents.models",
+    "personascope.agents.assessors",
+    "personascope.graphs.nodes",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name: str) -> None:
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
+    assert result.attempted > 0
