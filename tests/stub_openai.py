@@ -54,6 +54,10 @@ class StubOpenAI:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
+                if action == "empty":
+                    self._send(200, {"id": "x", "object": "chat.completion", "created": 0,
+                                     "model": "stub", "choices": []})
+                    return
                 if action == "garbage":
                     data = b"<html>definitely not JSON</html>"
                     self.send_response(200)

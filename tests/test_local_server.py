@@ -75,11 +75,11 @@ def test_startup_timeout_stops_the_process(tmp_path: Path) -> None:
 
 
 def test_garbage_answer_is_one_clear_error() -> None:
-    import openai
+    from personascope.agents.models import MalformedResponseError
 
     with StubOpenAI(default="garbage") as stub:
         model = resolve_model(f"openai-compatible:s@{stub.base_url}", ModelParams(max_retries=0))
-        with pytest.raises((openai.APIError, ValueError)):
+        with pytest.raises(MalformedResponseError, match="malformed response after 1 attempt"):
             model.invoke("hi")
 
 

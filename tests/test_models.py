@@ -334,3 +334,17 @@ def test_importing_needs_no_key_and_starts_nothing() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("fault", ["garbage", "empty"])
+def test_malformed_200_responses_are_retried(fault: str) -> None:
+    from personascope.agents.models import MalformedResponseError
+
+    with StubOpenAI(script=[fault, fault]) as stub:
+        model = resolve_model(f"openai-compatible:s@{stub.base_url}", ModelParams(max_retries=2))
+        assert model.invoke("hi").content == "echo: hi"
+        assert len(stub.requests) == 3
+    with StubOpenAI(default=fault) as stub:
+        model = resolve_model(f"openai-compatible:s@{stub.base_url}", ModelParams(max_retries=1))
+        with pytest.raises(MalformedResponseError, match="after 2 attempt"):
+            model.invoke("hi")

@@ -22,13 +22,16 @@ parameters, messages and trial index.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import openai
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import BaseMessage
@@ -129,6 +132,33 @@ def _async_limit(endpoint: str, n: int) -> asyncio.Semaphore:
         return _ASYNC_LIMITS.setdefault(key, asyncio.Semaphore(n))
 
 
+class MalformedResponseError(RuntimeError):
+    """The endpoint kept answering 200 with a body that is not a chat completion."""
+
+
+class _EmptyChoices(ValueError):
+    pass
+
+
+# What a 200 response that is not a usable chat completion raises inside langchain-openai:
+# the OpenAI client retries transport errors and 429/5xx itself, but not these.
+_MALFORMED = (json.JSONDecodeError, openai.APIResponseValidationError, _EmptyChoices, IndexError)
+
+
+def _checked(result: ChatResult) -> ChatResult:
+    if not result.generations:
+        raise _EmptyChoices("the response has no choices")
+    return result
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(0.25 * 2**attempt, 8.0))
+
+
+def _malformed_reason(exc: BaseException, attempts: int) -> str:
+    return f"malformed response after {attempts} attempt(s): {type(exc).__name__}: {str(exc)[:200]}"
+
+
 class PersonaChatOpenAI(ChatOpenAI):
     """``ChatOpenAI`` with a per-endpoint concurrency limit and a trial index.
 
@@ -164,7 +194,15 @@ class PersonaChatOpenAI(ChatOpenAI):
         **kwargs: Any,
     ) -> ChatResult:
         with _sync_limit(self._endpoint, self.max_concurrency):
-            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+            retries = self.max_retries or 0
+            for attempt in range(retries + 1):
+                try:
+                    return _checked(super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs))
+                except _MALFORMED as exc:
+                    if attempt == retries:
+                        raise MalformedResponseError(_malformed_reason(exc, attempt + 1)) from None
+                    time.sleep(_backoff(attempt))
+        raise AssertionError("unreachable")
 
     async def _agenerate(
         self,
@@ -174,7 +212,17 @@ class PersonaChatOpenAI(ChatOpenAI):
         **kwargs: Any,
     ) -> ChatResult:
         async with _async_limit(self._endpoint, self.max_concurrency):
-            return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+            retries = self.max_retries or 0
+            for attempt in range(retries + 1):
+                try:
+                    return _checked(
+                        await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+                    )
+                except _MALFORMED as exc:
+                    if attempt == retries:
+                        raise MalformedResponseError(_malformed_reason(exc, attempt + 1)) from None
+                    await asyncio.sleep(_backoff(attempt))
+        raise AssertionError("unreachable")
 
     def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
         with _sync_limit(self._endpoint, self.max_concurrency):

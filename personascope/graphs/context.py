@@ -46,6 +46,10 @@ class Context:
         metadata={"description": "Largest fraction of failed items per dimension that still gets a score."},
     )
     answer_timeout: float = 300.0
+    request_timeout: float = field(
+        default=120.0, metadata={"description": "HTTP timeout per model call (s)."}
+    )
+    max_retries: int = field(default=4, metadata={"description": "Retries of a failed model call."})
     parse_retries: int = 2
     experiment_dir: str | None = field(
         default=None, metadata={"description": "Folder for the LLM cache and memory store (none: in memory)."}

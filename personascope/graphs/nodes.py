@@ -66,6 +66,8 @@ class Resources:
             seed=ctx.seed,
             max_tokens=ctx.assessor_max_tokens,
             cache_path=_cache_path(ctx),
+            timeout=ctx.request_timeout,
+            max_retries=ctx.max_retries,
         )
         key = (role, spec, params)
         if key not in self._cache:
@@ -95,6 +97,8 @@ class Resources:
             seed=ctx.seed + ctx.trial,
             max_tokens=ctx.max_tokens,
             cache_path=_cache_path(ctx),
+            timeout=ctx.request_timeout,
+            max_retries=ctx.max_retries,
         )
         key = ("rpa", character.id, ctx.rpa_model, params, ctx.k, ctx.max_chars)
         if key not in self._cache:
