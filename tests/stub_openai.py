@@ -55,8 +55,16 @@ class StubOpenAI:
                     self.connection.shutdown(2)
                     return
                 if action == "empty":
-                    self._send(200, {"id": "x", "object": "chat.completion", "created": 0,
-                                     "model": "stub", "choices": []})
+                    self._send(
+                        200,
+                        {
+                            "id": "x",
+                            "object": "chat.completion",
+                            "created": 0,
+                            "model": "stub",
+                            "choices": [],
+                        },
+                    )
                     return
                 if action == "garbage":
                     data = b"<html>definitely not JSON</html>"

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graph_fakes import RecordingRPA, er_assessor, oc_assessor
 
 from personascope.agents.fakes import FakeChatModel
 from personascope.graphs.assessment import build_assessment_graph
@@ -19,6 +18,8 @@ from personascope.graphs.nodes import split_batches
 from personascope.graphs.pipeline import build_pipeline_graph
 from personascope.memories.characters import load_character
 from personascope.scales import load_scale
+
+from graph_fakes import RecordingRPA, er_assessor, oc_assessor
 
 SCALE = "ipip-bfm-50"
 CHAR = "sherlock-holmes"

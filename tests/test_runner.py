@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from graph_fakes import RecordingRPA, er_assessor, oc_assessor
 from langchain_core.messages import BaseMessage
 
 from personascope import results
 from personascope.errors import InputError
 from personascope.graphs.runner import ExperimentSpec, load_spec, plan_runs, run_experiment
+
+from graph_fakes import RecordingRPA, er_assessor, oc_assessor
 
 SPEC = ExperimentSpec(
     characters=["sherlock-holmes", "jay-gatsby"],
