@@ -1,0 +1,138 @@
+"""Crash test: kill -9 the experiment process at random points, resume, compare (marked)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from personascope import results
+from personascope.graphs.pipeline import build_pipeline_graph
+from personascope.graphs.runner import ExperimentSpec, plan_runs, run_experiment
+
+from faulty_openai import FaultyOpenAI
+
+pytestmark = pytest.mark.integration
+
+
+def _spec(url: str) -> ExperimentSpec:
+    return ExperimentSpec(
+        characters=["captain-ahab", "elizabeth-bennet"],
+        scales=["ipip-bfm-50"],
+        methods=["er_batch"],
+        rpa_models=[f"openai-compatible:rpa@{url}"],
+        assessor_models=[f"openai-compatible:assessor@{url}"],
+        concurrency=2,
+        run_concurrency=4,
+        context={"k": 0, "request_timeout": 5.0},
+    )
+
+
+def _rpa_key(body: dict[str, Any]) -> tuple[str, str] | None:
+    if "response_format" in body:
+        return None
+    msgs = body["messages"]
+    return str(msgs[0]["content"])[:30], str(msgs[-1]["content"])
+
+
+async def _checkpointed(exp: Path, spec: ExperimentSpec) -> set[tuple[str, str]]:
+    """(character prompt prefix, question) of every answer the checkpoints hold."""
+    import aiosqlite
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from personascope.memories.characters import load_character
+
+    out: set[tuple[str, str]] = set()
+    async with aiosqlite.connect(str(exp / "checkpoints.sqlite")) as conn:
+        graph = build_pipeline_graph().compile(checkpointer=AsyncSqliteSaver(conn))
+        for plan in plan_runs(spec):
+            snap = await graph.aget_state({"configurable": {"thread_id": plan.run_id}})
+            answers = list(snap.values.get("answers") or [])
+            for task in snap.tasks:
+                if isinstance(task.result, dict):
+                    answers += task.result.get("answers") or []
+            prefix = f"{load_character(plan.character).description.strip()}"[:30]
+            out |= {(prefix, a["question"]) for a in answers if a.get("answer") is not None}
+    return out
+
+
+def _integrity(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_kill_minus_nine_and_resume(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    with FaultyOpenAI(fault_rate=0.0, latency=0.2) as stub:
+        spec = _spec(stub.base_url)
+        spec_file = tmp_path / "spec.yaml"
+        spec_file.write_text(yaml.safe_dump(spec.model_dump(mode="json")))
+        exp = tmp_path / "crashy"
+        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+        cmd = [
+            sys.executable,
+            "-m",
+            "personascope.cli",
+            "experiment",
+            str(spec_file),
+            "--dir",
+            str(exp),
+            "--resume",
+        ]
+        frozen: dict[tuple[str, str], int] = {}  # checkpointed answer -> requests seen when found
+        kills = 0
+        for _attempt in range(12):
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                proc.wait(timeout=rng.uniform(3.0, 6.0))
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=30)
+                kills += 1
+                counts = Counter(k for b in list(stub.requests) if (k := _rpa_key(b)))
+                for key in asyncio.run(_checkpointed(exp, spec)):
+                    frozen.setdefault(key, counts[key])
+                continue
+            assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
+            break
+        else:
+            pytest.fail("the experiment never finished")
+        assert kills >= 2, "the test must actually kill the process mid-run"
+        assert frozen, "some answers were checkpointed before a kill"
+        final = Counter(k for b in stub.requests if (k := _rpa_key(b)))
+        reasked = {k: (n, final[k]) for k, n in frozen.items() if final[k] != n}
+        assert not reasked, f"asked again after being checkpointed: {list(reasked)[:3]}"
+        print(f"kills={kills} checkpointed-before-kill={len(frozen)} rpa-requests={sum(final.values())}")
+
+        clean = tmp_path / "clean"
+        asyncio.run(run_experiment(spec, clean))
+        # A finished experiment re-run makes no request at all.
+        before = len(stub.requests)
+        proc = subprocess.run(cmd, env=env, capture_output=True, timeout=120, check=False)
+        assert proc.returncode == 0 and len(stub.requests) == before
+
+    def by_run(d: Path) -> dict[str, Any]:
+        return {r["run_id"]: r for r in results.load_records(d)}
+
+    got, expected = by_run(exp), by_run(clean)
+    assert got.keys() == expected.keys() and len(got) == 2
+    for run_id, rec in got.items():
+        assert rec["scores"] == expected[run_id]["scores"]
+        assert [a["answer"] for a in rec["transcript"]] == [
+            a["answer"] for a in expected[run_id]["transcript"]
+        ]
+    for db in ("checkpoints.sqlite", "results.sqlite", "llm-cache.sqlite"):
+        assert _integrity(exp / db) == "ok", db
