@@ -449,6 +449,135 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- behaviour test -----------------------------------------------------------------
+
+
+def _behavior_ctx(args: argparse.Namespace) -> Any:
+    from personascope.graphs.behavior import BehaviorContext
+
+    return BehaviorContext(
+        model=args.generator,
+        behavior_dir=str(Path(args.dir) / "behavior"),
+        n_occasions=args.occasions,
+        keep=args.keep,
+        n_descriptions=args.descriptions,
+    )
+
+
+def _cmd_behavior_build(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from personascope.graphs.behavior import build_behavior
+    from personascope.scales import load_scale
+
+    load_scale(args.scale)
+    ctx = _behavior_ctx(args)
+    if args.occasions_file:
+        import shutil
+
+        from personascope.scales.loader import read_data_file
+
+        data = read_data_file(Path(args.occasions_file))
+        if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+            raise InputError(args.occasions_file, "(top level)", "expected {dimension: [occasion, ...]}")
+        Path(ctx.behavior_dir).mkdir(parents=True, exist_ok=True)
+        shutil.copy(args.occasions_file, Path(ctx.behavior_dir) / "occasions.yaml")
+    metrics = asyncio.run(build_behavior(args.scale, ctx))
+    table = Table(title="Behaviour classifiers (held-out validation)")
+    for col in ("dimension", "accuracy", "train", "test"):
+        table.add_column(col)
+    for dim, m in metrics.items():
+        table.add_row(dim, _fmt(m["accuracy"], 3), str(m["n_train"]), str(m["n_test"]))
+    _console().print(table)
+    return 0
+
+
+def _cmd_behavior_test(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from personascope import results
+    from personascope.agents.character_agent import CharacterAgent
+    from personascope.agents.models import ModelParams, resolve_model
+    from personascope.evaluation.behavior import behavioral_consistency_table
+    from personascope.graphs.behavior import Subject, run_behavior_test
+    from personascope.memories.characters import load_character
+    from personascope.memories.store import MemoryStore
+
+    ctx = _behavior_ctx(args)
+    if not (Path(ctx.behavior_dir) / "classifiers" / "metrics.json").exists():
+        raise InputError(ctx.behavior_dir, "classifiers", "run `personascope behavior build` first")
+    exp = Path(args.dir)
+    store = MemoryStore(path=exp / "memories")
+    subjects = []
+    for char in args.character:
+        character = load_character(char)
+        for t in args.temperatures:
+            for trial in range(args.trials):
+                model = resolve_model(
+                    args.model,
+                    ModelParams(
+                        temperature=t,
+                        trial=trial,
+                        seed=trial,
+                        max_tokens=120,
+                        cache_path=exp / "llm-cache.sqlite",
+                    ),
+                )
+                subjects.append(
+                    Subject(
+                        f"{char}|{args.model}|{t:g}|{trial}", CharacterAgent(character, model, store, k=2)
+                    )
+                )
+    labels, crs = asyncio.run(run_behavior_test(subjects, ctx))
+    out = Path(ctx.behavior_dir)
+    labels.to_csv(out / "test_labels.csv", index=False)
+    crs.to_csv(out / "crs.csv", index=False)
+    table = Table(title="Criterion scores (fraction of behaviours at the positive pole)")
+    for col in ("subject", "dimension", "CrS", "behaviours"):
+        table.add_column(col)
+    for row in crs.itertuples(index=False):
+        table.add_row(str(row.subject), str(row.dimension), f"{row.crs:.2f}", str(row.n_behaviours))
+    _console().print(table)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    pivot = crs.pivot_table(index="dimension", columns="subject", values="crs")
+    pivot.plot.bar(ax=ax)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("CrS")
+    ax.set_title("Criterion scores per dimension (RealBehavior Fig. 5)", fontsize=9)
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(out / "crs.png", dpi=110)
+    plt.close(fig)
+    if (exp / results.RESULTS_FILE).exists():
+        scores = results.load(exp)
+        scores["subject"] = (
+            scores["character"]
+            + "|"
+            + scores["rpa_model"]
+            + "|"
+            + scores["temperature"].map(lambda t: f"{t:g}")
+            + "|"
+            + scores["trial"].astype(str)
+        )
+        bc = behavioral_consistency_table(scores[["subject", "dimension", "score"]], crs)
+        bc.to_csv(out / "bc.csv", index=False)
+        bt = Table(title="Behavioural consistency (Pearson r of scale score and CrS across subjects)")
+        for col in ("dimension", "subjects", "BC"):
+            bt.add_column(col)
+        for row in bc.itertuples(index=False):
+            bt.add_row(str(row.dimension), str(row.subjects), _fmt(float(str(row.BC)), 3))
+        _console().print(bt)
+    failed = labels["label"].isna().sum()
+    if failed:
+        print(f"{failed} descriptions failed and were left out (see {out / 'test_labels.csv'})")
+    return 0
+
+
 # -- serve-model --------------------------------------------------------------------
 
 
@@ -596,6 +725,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", help="labels file (default: the characters' profile labels)")
     p.add_argument("--figures", help="folder for the PNGs (default: next to the HTML)")
     p.set_defaults(handler=_cmd_report)
+
+    beh = sub.add_parser("behavior", help="occasion-based behaviour test (RealBehavior)")
+    bsub = beh.add_subparsers(dest="behavior_command", required=True)
+    for name, handler in (("build", _cmd_behavior_build), ("test", _cmd_behavior_test)):
+        p = bsub.add_parser(
+            name,
+            help="generate occasions, behaviours and classifiers"
+            if name == "build"
+            else "classify the tested models' behaviours; CrS and BC",
+        )
+        p.add_argument(
+            "--dir", required=True, help="experiment directory (behaviour files go in <dir>/behavior)"
+        )
+        p.add_argument("--scale", default="ipip-bfm-50")
+        p.add_argument("--generator", default="local", help="model spec that generates the dataset")
+        p.add_argument("--occasions", type=int, default=40, help="occasions to generate per dimension")
+        p.add_argument("--keep", type=int, default=35, help="occasions kept after de-duplication")
+        p.add_argument("--descriptions", type=int, default=10, help="behaviours per occasion and polarity")
+        p.set_defaults(handler=handler)
+        if name == "build":
+            p.add_argument("--occasions-file", help="your own {dimension: [occasion, ...]} YAML")
+        else:
+            p.add_argument("--character", nargs="+", required=True)
+            p.add_argument("--model", default="local", help="model spec that plays the characters")
+            p.add_argument("--temperatures", type=float, nargs="+", default=[0.0])
+            p.add_argument("--trials", type=int, default=1)
 
     p = sub.add_parser("serve-model", help="run the embedded llama.cpp server in the foreground")
     p.add_argument("--model", default="local", help="local, local:smollm2 or local:/path/model.gguf")

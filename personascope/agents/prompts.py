@@ -64,3 +64,16 @@ If {participant} refuses to answer or the answer gives no evidence, choose "x".
 Reply in JSON: {{"choices": [{{"id": "<sample id>", "choice": <choice>}}, ...]}} with one entry per sample."""
 
 RETRY_NOTE = "(Attempt {attempt}: your previous reply could not be used. Reply with valid JSON only.)"
+
+OCCASIONS_PROMPT = """List {n} different everyday occasions (situations from ordinary life) on which a
+person who is {high_pole} and a person who is {low_pole} would behave differently. These occasions are about
+the personality dimension "{dimension}". Write one short occasion per line, without numbering or
+explanations."""
+
+BEHAVIORS_PROMPT = """Occasion: {occasion}
+Describe what a person who {polarity} {adjective} would do on this occasion. Write {n} different
+descriptions, each in the first person ("I ...") and one or two sentences long, one per line,
+without numbering."""
+
+DESCRIBE_BEHAVIOR_PROMPT = """Occasion: {occasion}
+What would you do on this occasion? Answer in the first person, in one or two sentences."""
