@@ -278,6 +278,19 @@ def _flags(transcript: list[Answer]) -> list[dict[str, Any]]:
     ]
 
 
+def _assessed(
+    transcript: list[Answer], failures: list[dict[str, Any]], usage: Any, **fields: Any
+) -> dict[str, Any]:
+    """What every assessment node writes: its results plus answer failures, injection
+    flags and the assessor's token usage."""
+    return {
+        **fields,
+        "failures": _answer_failures(transcript) + failures,
+        "flags": _flags(transcript),
+        "usage": {"assessor": dict(usage.usage_metadata)},
+    }
+
+
 def _answer_failures(transcript: list[Answer]) -> list[dict[str, Any]]:
     return [
         {
@@ -375,13 +388,7 @@ def make_convert_options(res: Resources) -> Any:
             values, outputs, failures = await _convert(
                 res, ctx, scale, character, _entries(transcript, scale), ctx.method == "d_oc"
             )
-        return {
-            "item_values": values,
-            "assessor_outputs": outputs,
-            "failures": _answer_failures(transcript) + failures,
-            "flags": _flags(transcript),
-            "usage": {"assessor": dict(usage.usage_metadata)},
-        }
+        return _assessed(transcript, failures, usage, item_values=values, assessor_outputs=outputs)
 
     convert_options_node.__name__ = "convert_options"
     return convert_options_node
@@ -410,13 +417,7 @@ def make_parse_self_report(res: Resources) -> Any:
                 oc_values, oc_outputs, failures = await _convert(res, ctx, scale, character, fallback, False)
                 values.update(oc_values)
                 outputs += oc_outputs
-        return {
-            "item_values": values,
-            "assessor_outputs": outputs,
-            "failures": _answer_failures(transcript) + failures,
-            "flags": _flags(transcript),
-            "usage": {"assessor": dict(usage.usage_metadata)},
-        }
+        return _assessed(transcript, failures, usage, item_values=values, assessor_outputs=outputs)
 
     parse_self_report_node.__name__ = "parse_self_report"
     return parse_self_report_node
@@ -477,7 +478,7 @@ def make_rate_dimensions(res: Resources) -> Any:
         with track_usage() as usage:
             results = await asyncio.gather(*(run(d, b) for d, b in jobs))
         ratings: list[dict[str, Any]] = []
-        failures = _answer_failures(transcript)
+        failures: list[dict[str, Any]] = []
         for (dim, batch), (score, rec) in zip(jobs, results, strict=True):
             ratings.append(
                 {
@@ -500,13 +501,9 @@ def make_rate_dimensions(res: Resources) -> Any:
                     }
                     for e in batch
                 ]
-        return {
-            "dimension_ratings": ratings,
-            "assessor_outputs": [r for r in ratings],
-            "failures": failures,
-            "flags": _flags(transcript),
-            "usage": {"assessor": dict(usage.usage_metadata)},
-        }
+        return _assessed(
+            transcript, failures, usage, dimension_ratings=ratings, assessor_outputs=list(ratings)
+        )
 
     return rate_dimensions
 
