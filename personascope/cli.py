@@ -409,6 +409,8 @@ def _labels_frame(characters: list[str], labels_file: str | None) -> Any:
 
 
 def _experiment_report(args: argparse.Namespace, out_dir: Path) -> Any:
+    import pandas as pd
+
     from personascope import results
     from personascope.evaluation.report import build_report
 
@@ -417,7 +419,9 @@ def _experiment_report(args: argparse.Namespace, out_dir: Path) -> Any:
         raise InputError(exp, results.RESULTS_FILE, "no results in this directory (run an experiment first)")
     scores = results.load(exp)
     labels = _labels_frame(sorted(scores["character"].unique()), args.labels)
-    return build_report(scores, results.load_items(exp), results.load_records(exp), out_dir, labels)
+    crs_file = exp / "behavior" / "crs.csv"
+    crs = pd.read_csv(crs_file) if crs_file.exists() else None
+    return build_report(scores, results.load_items(exp), results.load_records(exp), out_dir, labels, crs)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -503,7 +507,7 @@ def _cmd_behavior_test(args: argparse.Namespace) -> int:
     from personascope import results
     from personascope.agents.character_agent import CharacterAgent
     from personascope.agents.models import ModelParams, resolve_model
-    from personascope.evaluation.behavior import behavioral_consistency_table
+    from personascope.evaluation.behavior import behavioral_consistency_table, subject_keys
     from personascope.graphs.behavior import Subject, run_behavior_test
     from personascope.memories.characters import load_character
     from personascope.memories.store import MemoryStore
@@ -555,15 +559,7 @@ def _cmd_behavior_test(args: argparse.Namespace) -> int:
     plt.close(fig)
     if (exp / results.RESULTS_FILE).exists():
         scores = results.load(exp)
-        scores["subject"] = (
-            scores["character"]
-            + "|"
-            + scores["rpa_model"]
-            + "|"
-            + scores["temperature"].map(lambda t: f"{t:g}")
-            + "|"
-            + scores["trial"].astype(str)
-        )
+        scores["subject"] = subject_keys(scores)
         bc = behavioral_consistency_table(scores[["subject", "dimension", "score"]], crs)
         bc.to_csv(out / "bc.csv", index=False)
         bt = Table(title="Behavioural consistency (Pearson r of scale score and CrS across subjects)")

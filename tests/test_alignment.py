@@ -94,3 +94,18 @@ def test_personality_consistency_by_hand() -> None:
     assert math.isclose(out["std_dim"], 0.5 / 4)
     # std_score: dim means 2, 3 -> pop sd .5 ; / 4
     assert math.isclose(out["std_score"], 0.5 / 4)
+
+
+def test_labels_for_unknown_dimensions_warn() -> None:
+    from personascope.evaluation.reliability import ReliabilityWarning
+
+    labels = pd.DataFrame(
+        [
+            {"character": "a", "dimension": "E", "score": 4.0, "type": "H"},
+            {"character": "a", "dimension": "Charm", "score": 5.0, "type": "H"},
+        ]
+    )
+    pred = pd.DataFrame([{"character": "a", "dimension": "E", "score": 4.5}])
+    with pytest.warns(ReliabilityWarning, match=r"1 label\(s\) have no prediction.*Charm"):
+        out = measured_alignment(pred, labels, low=1, high=5)
+    assert out["n_dim"] == 1 and out["acc_dim"] == 1.0

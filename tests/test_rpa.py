@@ -184,3 +184,11 @@ def test_check_rpa_fails_broken_agents(agent: Any, failing: str) -> None:
     report = check_rpa(agent, timeout=0.3)
     assert not report.passed
     assert [c.name for c in report.checks if not c.passed] == [failing], str(report)
+
+
+def test_remote_graph_is_driven_as_a_graph() -> None:
+    from langgraph.pregel.remote import RemoteGraph
+
+    remote = RemoteGraph("character", url="http://127.0.0.1:9")  # no connection until used
+    assert RunnableRPA(remote).is_graph
+    assert not RunnableRPA(FakeChatModel()).is_graph

@@ -8,9 +8,13 @@ followed here.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from personascope.evaluation.reliability import ReliabilityWarning
 
 LABEL_COLUMNS = ("character", "dimension", "score", "type")
 
@@ -75,6 +79,18 @@ def measured_alignment(
         on=["character", "dimension"],
         suffixes=("_label", "_pred"),
     )
+    unmatched = len(labels) - len(df)
+    if unmatched:
+        missing = labels.merge(
+            predictions[["character", "dimension"]], how="left", indicator=True, on=["character", "dimension"]
+        )
+        pairs = missing.loc[missing["_merge"] == "left_only", ["character", "dimension"]]
+        warnings.warn(
+            f"measured_alignment: {unmatched} label(s) have no prediction (unknown character or "
+            f"dimension) and were left out: {pairs.head(5).values.tolist()}",
+            ReliabilityWarning,
+            stacklevel=2,
+        )
     df["pred_type"] = [predicted_type(s, mid) if np.isfinite(s) else "?" for s in df["score_pred"]]
     df["scored"] = df["type"] != "X"
     df["correct"] = df["scored"] & (df["pred_type"] == df["type"])

@@ -27,6 +27,18 @@ def criterion_scores(labels: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={"mean": "crs", "count": "n_behaviours"})
 
 
+def subject_keys(scores: pd.DataFrame) -> pd.Series:
+    """The subject of each scale-score row as ``behavior test`` names it:
+    ``character|rpa_model|temperature|trial``.
+
+    >>> subject_keys(pd.DataFrame({"character": ["alice"], "rpa_model": ["local"],
+    ...                            "temperature": [0.5], "trial": [1]})).tolist()
+    ['alice|local|0.5|1']
+    """
+    temps = scores["temperature"].map(lambda t: f"{t:g}")
+    return scores["character"] + "|" + scores["rpa_model"] + "|" + temps + "|" + scores["trial"].astype(str)
+
+
 def behavioral_consistency_table(scale_scores: pd.DataFrame, crs: pd.DataFrame) -> pd.DataFrame:
     """BC per dimension: Pearson r across subjects between scale score and CrS (RB Eq. 5).
 

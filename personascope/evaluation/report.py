@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from personascope.evaluation.alignment import measured_alignment
+from personascope.evaluation.behavior import behavioral_consistency_table, subject_keys
 from personascope.evaluation.faithfulness import faithfulness_table
 from personascope.evaluation.reliability import icc, krippendorff_alpha
 from personascope.evaluation.validity import norm_table
@@ -218,9 +219,10 @@ def build_report(
     records: list[dict[str, Any]],
     out_dir: Path,
     labels: pd.DataFrame | None = None,
+    crs: pd.DataFrame | None = None,
 ) -> Report:
     """Compute every table and figure of an experiment (``labels``: character, scale,
-    dimension, score, type — optional)."""
+    dimension, score, type; ``crs``: criterion scores of the behaviour test — both optional)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = Report()
     if scores.empty:
@@ -283,6 +285,11 @@ def build_report(
             parts = [norm_table(g.droplevel(0), scale).assign(character=c) for c, g in means.groupby(level=0)]
             if parts:
                 report.tables[f"norms {scale_id}"] = pd.concat(parts, ignore_index=True)
+    if crs is not None and not crs.empty:
+        keyed = scores.assign(subject=subject_keys(scores))
+        report.tables["behavioural consistency"] = behavioral_consistency_table(
+            keyed[["subject", "dimension", "score"]], crs
+        )
     report.figures.update(radar_charts(scores, scales, out_dir))
     report.figures.update(temperature_bars(scores, scales, out_dir))
     report.figures.update(item_distributions(items, records, scales, out_dir))
