@@ -13,6 +13,8 @@ MODULES = [
     "personascope.evaluation.reliability",
     "personascope.evaluation.alignment",
     "personascope.evaluation.validity",
+    "personascope.evaluation.behavior",
+    "personascope.agents.behavior",
     "personascope.agents.models",
     "personascope.agents.assessors",
     "personascope.graphs.nodes",

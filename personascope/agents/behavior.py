@@ -24,12 +24,16 @@ from personascope.memories.embeddings import MiniLMEmbeddingFunction
 def parse_lines(text: str) -> list[str]:
     """Lines of a list answer, without numbering, bullets or quotes.
 
-    >>> parse_lines("1. At a party.\\n- On a train\\n\\n3) \\"At work\\"")
-    ['At a party.', 'On a train', 'At work']
+    A markdown heading such as "**At a party**: people who..." gives its heading.
+
+    >>> parse_lines("1. At a party.\\n- On a train\\n\\n3) \\"At work\\"\\n**On a date**: some talk.")
+    ['At a party.', 'On a train', 'At work', 'On a date']
     """
     out = []
     for line in text.splitlines():
-        clean = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line).strip().strip('"').strip()
+        clean = re.sub(r"^\s*(?:[-*•]\s+|\d+[.)]\s*)", "", line).strip()
+        heading = re.match(r"^\*\*(.+?)\*\*\s*[:：.-]", clean)
+        clean = (heading.group(1) if heading else clean).replace("**", "").strip().strip('"').strip()
         if len(clean) > 3:
             out.append(clean)
     return out
