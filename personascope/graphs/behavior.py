@@ -17,7 +17,7 @@ import json
 import operator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import pandas as pd
 import yaml
@@ -189,7 +189,8 @@ def build_behavior_graph(model: BaseChatModel | None = None) -> StateGraph[Build
 
     graph = StateGraph(BuildState, context_schema=BehaviorContext)
     graph.add_node("generate_occasions", generate_occasions)
-    graph.add_node("generate_behaviors", generate_behaviors)  # type: ignore[call-overload]
+    # Send tasks take a BehaviorTask, not the graph state: the stubs cannot express that.
+    graph.add_node("generate_behaviors", cast(Any, generate_behaviors))
     graph.add_node("train_classifiers", train_classifiers)
     graph.add_edge(START, "generate_occasions")
     graph.add_conditional_edges(
