@@ -73,34 +73,27 @@ class AskState(TypedDict):
     question: Question
 
 
-class AssessmentState(TypedDict):
+class AssessmentResults(TypedDict):
+    """What the assessment and score nodes write (shared by the assessment and pipeline states)."""
+
+    item_values: NotRequired[dict[str, float | None]]
+    dimension_ratings: NotRequired[list[dict[str, Any]]]
+    assessor_outputs: NotRequired[list[dict[str, Any]]]
+    failures: NotRequired[list[dict[str, Any]]]
+    flags: NotRequired[list[dict[str, Any]]]
+    scores: NotRequired[dict[str, Any]]
+    usage: NotRequired[Annotated[dict[str, Any], merge_usage]]
+
+
+class AssessmentState(AssessmentResults):
     """State of the assessment graph (input: character, scale, transcript)."""
 
     character: str
     scale: str
     transcript: list[Answer]
-    item_values: NotRequired[dict[str, float | None]]
-    dimension_ratings: NotRequired[list[dict[str, Any]]]
-    assessor_outputs: NotRequired[list[dict[str, Any]]]
-    failures: NotRequired[list[dict[str, Any]]]
-    flags: NotRequired[list[dict[str, Any]]]
-    scores: NotRequired[dict[str, Any]]
-    usage: NotRequired[Annotated[dict[str, Any], merge_usage]]
 
 
-class PipelineState(TypedDict):
+class PipelineState(InterviewState, AssessmentResults):
     """State of the full pipeline: interview, assessment, score, record."""
 
-    character: str
-    scale: str
-    questions: NotRequired[list[Question]]
-    answers: NotRequired[Annotated[list[Answer], merge_by_item]]
-    transcript: NotRequired[list[Answer]]
-    item_values: NotRequired[dict[str, float | None]]
-    dimension_ratings: NotRequired[list[dict[str, Any]]]
-    assessor_outputs: NotRequired[list[dict[str, Any]]]
-    failures: NotRequired[list[dict[str, Any]]]
-    flags: NotRequired[list[dict[str, Any]]]
-    scores: NotRequired[dict[str, Any]]
-    usage: NotRequired[Annotated[dict[str, Any], merge_usage]]
     result: NotRequired[dict[str, Any]]
