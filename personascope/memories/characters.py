@@ -21,7 +21,6 @@ A profile is a YAML/JSON file::
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -86,21 +85,17 @@ def _read(path: Path) -> Any:
 def _memories_from_file(path: Path, source: Path) -> list[str]:
     if not path.is_file():
         raise InputError(source, "memories_file", f"{path} does not exist (expected a .txt or .jsonl file)")
-    text = path.read_text(encoding="utf-8")
     if path.suffix == ".jsonl":
+        from personascope.scales.loader import read_jsonl
+
         out = []
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(path, f"line {n}", f"invalid JSON: {exc.msg}") from None
+        for n, row in read_jsonl(path):
             chunk = row.get("text") if isinstance(row, dict) else row
             if not isinstance(chunk, str):
                 raise InputError(path, f"line {n}", "expected a string or an object with 'text'")
             out.append(chunk)
         return out
+    text = path.read_text(encoding="utf-8")
     return [c.strip() for c in text.split("\n\n") if c.strip()]
 
 

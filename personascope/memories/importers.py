@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +51,9 @@ def import_chatharuhi(
         if texts.is_dir():
             memories = [f.read_text(encoding="utf-8").strip() for f in sorted(texts.glob("*.txt"))]
     elif p.is_file() and p.suffix == ".jsonl":
-        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(p, f"line {n}", f"invalid JSON: {exc.msg}") from None
+        from personascope.scales.loader import read_jsonl
+
+        for n, row in read_jsonl(p):
             if not isinstance(row, dict) or not isinstance(row.get("text"), str):
                 raise InputError(p, f"line {n}", "expected an object with a 'text' string")
             markers = {v for k, v in row.items() if k != "text" and isinstance(v, str)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -42,6 +43,18 @@ def read_data_file(path: Path) -> Any:
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "(document)"
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(path, where, f"invalid YAML: {problem}") from None
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    """``(line number, parsed value)`` of each non-blank line of a JSONL file, or one
+    :class:`InputError` naming the line that is not JSON."""
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(path, f"line {n}", f"invalid JSON: {exc.msg}") from None
 
 
 def scale_from_data(data: Any, source: str | Path) -> Scale:
