@@ -20,8 +20,10 @@ import re
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from stub_openai import LoopbackServer
 
 FAULTS = ("500", "502", "503", "429", "hang", "drop", "malformed", "empty", "ignore_schema")
 
@@ -45,7 +47,7 @@ def reply_for(body: dict[str, Any]) -> str:
     return json.dumps({"analysis": "steady answers", "score": 1 + _h(last) % 5})
 
 
-class FaultyOpenAI:
+class FaultyOpenAI(LoopbackServer):
     def __init__(
         self,
         fault_rate: float = 0.2,
@@ -128,9 +130,7 @@ class FaultyOpenAI:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(Handler)
 
     def decide(self, key: str, n: int, body: dict[str, Any]) -> str | None:
         rng = random.Random(f"{self.seed}:{key}:{n}")
@@ -152,15 +152,3 @@ class FaultyOpenAI:
             ],
             "usage": {"prompt_tokens": 20, "completion_tokens": 10, "total_tokens": 30},
         }
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def __enter__(self) -> FaultyOpenAI:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

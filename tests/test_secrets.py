@@ -77,12 +77,11 @@ def test_http_client_errors_do_not_carry_the_key(monkeypatch: pytest.MonkeyPatch
 
 
 def test_servers_bind_loopback_by_default() -> None:
-    import inspect
-
     from personascope.agents.local_server import LlamaServer
     from personascope.cli import build_parser
 
     assert LlamaServer.__dataclass_fields__["host"].default == "127.0.0.1"
     args = build_parser().parse_args(["serve-model"])
     assert args.host == "127.0.0.1"
-    assert "127.0.0.1" in inspect.getsource(FaultyOpenAI)
+    with FaultyOpenAI(fault_rate=0.0) as stub:
+        assert stub.server.server_address[0] == "127.0.0.1"
