@@ -165,6 +165,17 @@ def test_fake_rules_responses_and_counting() -> None:
     assert model.calls == 5 and model.prompts[0] == "Do you like a party?"
 
 
+def _successes(model: FakeChatModel, n: int) -> list[bool]:
+    out = []
+    for _ in range(n):
+        try:
+            model.invoke("x")
+            out.append(True)
+        except FakeError:
+            out.append(False)
+    return out
+
+
 def test_fake_errors_and_latency() -> None:
     model = FakeChatModel(fail_every=2, latency=0.05)
     model.invoke("a")
@@ -173,22 +184,8 @@ def test_fake_errors_and_latency() -> None:
     t = time.perf_counter()
     asyncio.run(model.ainvoke("c"))
     assert time.perf_counter() - t >= 0.05
-    flaky = FakeChatModel(fail_rate=0.5, seed=7)
-    outcomes = []
-    for _ in range(20):
-        try:
-            flaky.invoke("x")
-            outcomes.append(True)
-        except FakeError:
-            outcomes.append(False)
-    flaky2 = FakeChatModel(fail_rate=0.5, seed=7)
-    outcomes2 = []
-    for _ in range(20):
-        try:
-            flaky2.invoke("x")
-            outcomes2.append(True)
-        except FakeError:
-            outcomes2.append(False)
+    outcomes = _successes(FakeChatModel(fail_rate=0.5, seed=7), 20)
+    outcomes2 = _successes(FakeChatModel(fail_rate=0.5, seed=7), 20)
     assert outcomes == outcomes2 and 0 < sum(outcomes) < 20
 
 
