@@ -5,8 +5,8 @@ Usage: python benchmarks/bench_engine.py [--characters 32] [--latency 0.05] [--r
 
 Part 1 runs characters × ipip-bfm-50 (50 items) with interview + ER_batch (15 assessor
 calls) through the real runner (SQLite checkpoints, results store) with an RPA and an
-assessor served by a loopback stub that answers every request after ``latency``
-seconds. It prints wall time, the concurrency bound (each run's interview and ER
+assessor served by a loopback stub (in its own process, as a remote server would be)
+that answers every request after ``latency`` seconds. It prints wall time, the concurrency bound (each run's interview and ER
 phases at ``per-run`` parallel calls, ``runs`` runs at a time) and their ratio
 (goal ≤ 1.15).
 
@@ -21,9 +21,9 @@ import argparse
 import asyncio
 import json
 import math
+import multiprocessing
 import statistics
 import tempfile
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -50,61 +50,79 @@ def make_characters(folder: Path, n: int) -> list[str]:
     return paths
 
 
+def _serve(latency: float, port_out: Any, calls: Any) -> None:
+    """The stub server's process: answers every chat completion after ``latency`` s."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: without this, Nagle + delayed ACK add
+        # ~40 ms to every response.
+        disable_nagle_algorithm = True
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with calls.get_lock():
+                calls.value += 1
+            time.sleep(latency)
+            if "response_format" in body or "tools" in body:
+                content = json.dumps({"analysis": "steady", "score": 3})
+            else:
+                content = "I would say so, most of the time."
+            data = json.dumps(
+                {
+                    "id": "x",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": "stub",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": content},
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 8, "total_tokens": 18},
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.request_queue_size = 256
+    port_out.put(server.server_address[1])
+    server.serve_forever()
+
+
 class Stub:
+    """A fixed-latency OpenAI-compatible server in its own process, as a remote endpoint
+    would be: its CPU time and its GIL are not the engine's."""
+
     def __init__(self, latency: float) -> None:
-        self.calls = 0
-        lock = threading.Lock()
-        stub = self
+        ctx = multiprocessing.get_context("spawn")
+        self._calls = ctx.Value("i", 0)
+        ports = ctx.Queue()
+        self._proc = ctx.Process(target=_serve, args=(latency, ports, self._calls), daemon=True)
+        self._proc.start()
+        self.port = ports.get(timeout=60)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with lock:
-                    stub.calls += 1
-                time.sleep(latency)
-                if "response_format" in body or "tools" in body:
-                    content = json.dumps({"analysis": "steady", "score": 3})
-                else:
-                    content = "I would say so, most of the time."
-                data = json.dumps(
-                    {
-                        "id": "x",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": "stub",
-                        "choices": [
-                            {
-                                "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": content},
-                            }
-                        ],
-                        "usage": {"prompt_tokens": 10, "completion_tokens": 8, "total_tokens": 18},
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 256
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    @property
+    def calls(self) -> int:
+        return int(self._calls.value)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        return f"http://127.0.0.1:{self.port}/v1"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._proc.terminate()
+        self._proc.join()
 
 
 def part1(args: argparse.Namespace) -> None:
@@ -112,7 +130,7 @@ def part1(args: argparse.Namespace) -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             chars = make_characters(Path(tmp), args.characters)
-            params = ModelParams(max_concurrency=args.runs * args.per_run, max_retries=0, timeout=30)
+            params = ModelParams(max_concurrency=args.runs * args.per_run, max_retries=2, timeout=30)
             rpa_model = resolve_model(f"openai-compatible:rpa@{stub.url}", params)
             assessor = resolve_model(f"openai-compatible:assessor@{stub.url}", params)
             spec = ExperimentSpec(
@@ -130,6 +148,8 @@ def part1(args: argparse.Namespace) -> None:
     finally:
         stub.close()
     assert all(o.status == "ran" for o in outcomes), [o.error for o in outcomes if o.error]
+    failures = [f for o in outcomes for f in (o.result or {}).get("failures", [])]
+    assert not failures, failures[:3]
     n_items = len(load_scale(SCALE).items)
     er_calls = 5 * 3  # 10 items per dimension -> batches of 4, 3, 3
     per_run = (math.ceil(n_items / args.per_run) + math.ceil(er_calls / args.per_run)) * args.latency
@@ -185,9 +205,12 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.5)
     ap.add_argument("--runs", type=int, default=4)
     ap.add_argument("--per-run", type=int, default=8)
+    ap.add_argument("--part", choices=["1", "2", "both"], default="both")
     args = ap.parse_args()
-    part1(args)
-    part2(args)
+    if args.part in ("1", "both"):
+        part1(args)
+    if args.part in ("2", "both"):
+        part2(args)
 
 
 if __name__ == "__main__":

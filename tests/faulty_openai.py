@@ -70,6 +70,9 @@ class FaultyOpenAI(LoopbackServer):
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without this, Nagle + delayed ACK add
+            # ~40 ms to every response.
+            disable_nagle_algorithm = True
             timeout = 30
 
             def log_message(self, *args: Any) -> None:

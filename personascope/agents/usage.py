@@ -14,6 +14,13 @@ from contextvars import ContextVar
 from langchain_core.callbacks import UsageMetadataCallbackHandler
 from langchain_core.tracers.context import register_configure_hook
 
+
+class _InlineUsageHandler(UsageMetadataCallbackHandler):
+    # A sync handler is otherwise called through the event loop's thread pool, one thread
+    # hop per model call; adding up token counts under a lock is safe to do inline.
+    run_inline = True
+
+
 _USAGE: ContextVar[UsageMetadataCallbackHandler | None] = ContextVar("personascope_usage", default=None)
 register_configure_hook(_USAGE, inheritable=True)
 
@@ -21,7 +28,7 @@ register_configure_hook(_USAGE, inheritable=True)
 @contextmanager
 def track_usage() -> Iterator[UsageMetadataCallbackHandler]:
     """``with track_usage() as u: ...`` then ``u.usage_metadata`` is ``{model: usage}``."""
-    handler = UsageMetadataCallbackHandler()
+    handler = _InlineUsageHandler()
     token = _USAGE.set(handler)
     try:
         yield handler

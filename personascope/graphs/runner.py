@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,11 @@ from typing import Any
 import yaml
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from personascope.agents.rpa import RolePlayingAgent
 from personascope.errors import InputError, from_validation_error
+from personascope.graphs.checkpoint import open_checkpointer
 from personascope.graphs.context import Context, Method
 from personascope.graphs.pipeline import build_pipeline_graph
 from personascope.graphs.state import PipelineState
@@ -156,31 +155,6 @@ def plan_runs(spec: ExperimentSpec) -> list[RunPlan]:
     return runs
 
 
-@asynccontextmanager
-async def open_checkpointer(spec: ExperimentSpec, exp_dir: Path) -> AsyncIterator[BaseCheckpointSaver[Any]]:
-    if spec.checkpointer and spec.checkpointer.startswith(("postgresql://", "postgres://")):
-        try:
-            from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-        except ImportError:
-            raise InputError(
-                "checkpointer", "postgresql", "install langgraph-checkpoint-postgres to use a PostgreSQL URL"
-            ) from None
-        async with AsyncPostgresSaver.from_conn_string(spec.checkpointer) as saver:
-            await saver.setup()
-            yield saver
-        return
-    import aiosqlite
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    async with aiosqlite.connect(str(exp_dir / "checkpoints.sqlite")) as conn:
-        # WAL + synchronous=NORMAL: every committed write survives a killed process (what
-        # resume needs); only an OS crash or power loss can drop the last transactions.
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        yield AsyncSqliteSaver(conn)
-
-
 @dataclass
 class RunOutcome:
     plan: RunPlan
@@ -217,7 +191,7 @@ async def run_experiment(
         **spec.context,
     )
     sem = asyncio.Semaphore(spec.concurrency)
-    async with open_checkpointer(spec, exp) as saver:
+    async with open_checkpointer(spec.checkpointer, exp) as saver:
         graph = build_pipeline_graph(
             rpa=rpa, assessor=assessor, store=store, rpa_label=rpa_label, assessor_label=assessor_label
         ).compile(checkpointer=saver)

@@ -21,6 +21,7 @@ A profile is a YAML/JSON file::
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -148,7 +149,8 @@ _FILE_CACHE: dict[str, tuple[tuple[Path, ...], tuple[Any, ...], Character]] = {}
 
 def load_character_file(path: str | Path) -> Character:
     p = Path(path)
-    key = str(p.resolve())
+    # abspath, not resolve(): this runs once per item and resolve() walks the path with syscalls.
+    key = os.path.abspath(p)
     cached = _FILE_CACHE.get(key)
     if cached is not None and tuple(_stamp(f) for f in cached[0]) == cached[1]:
         return cached[2]
