@@ -6,9 +6,9 @@ Usage: python benchmarks/bench_engine.py [--characters 32] [--latency 0.05] [--r
 Part 1 runs characters × ipip-bfm-50 (50 items) with interview + ER_batch (15 assessor
 calls) through the real runner (SQLite checkpoints, results store) with an RPA and an
 assessor served by a loopback stub (in its own process, as a remote server would be)
-that answers every request after ``latency`` seconds. It prints wall time, the concurrency bound (each run's interview and ER
-phases at ``per-run`` parallel calls, ``runs`` runs at a time) and their ratio
-(goal ≤ 1.15).
+that answers every request after ``latency`` seconds. It prints wall time, the
+concurrency bound (each run's interview and ER phases at ``per-run`` parallel calls,
+``runs`` runs at a time) and their ratio (goal ≤ 1.15).
 
 Part 2 repeats one run per character with instant fake models (no HTTP) and prints
 the median wall time per model call: everything personascope and LangGraph add
