@@ -234,7 +234,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
 # -- run / experiment / results -----------------------------------------------------
 
 
-def _progress_runner(spec: Any, exp_dir: Path) -> list[Any]:
+def _progress_runner(
+    spec: Any, exp_dir: Path, executor: str = "local", address: str | None = None
+) -> list[Any]:
     import asyncio
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -261,6 +263,10 @@ def _progress_runner(spec: Any, exp_dir: Path) -> list[Any]:
                 last=f"{p.character} {p.method} t={p.temperature:g} #{p.trial}: {outcome.status}",
             )
 
+        if executor == "ray":
+            from personascope.graphs.executors import run_with_ray
+
+            return run_with_ray(spec, exp_dir, address=address, on_done=done)
         return asyncio.run(run_experiment(spec, exp_dir, on_done=done))
 
 
@@ -337,21 +343,25 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec)
     exp_dir = Path(args.dir or Path("runs") / Path(args.spec).stem)
-    if (exp_dir / "checkpoints.sqlite").exists() and not args.resume:
+    if (exp_dir / "spec.yaml").exists() and not args.resume:
         raise InputError(
             exp_dir,
             "--resume",
             "this experiment directory already has runs: pass "
             "--resume to continue it (finished runs are not re-run) or choose --dir",
         )
-    return _print_scores(exp_dir, _progress_runner(spec, exp_dir))
+    if args.address and args.executor != "ray":
+        raise InputError(
+            "command line", "--address", "only the ray executor joins a cluster (--executor ray)"
+        )
+    return _print_scores(exp_dir, _progress_runner(spec, exp_dir, args.executor, args.address))
 
 
 def _cmd_results_export(args: argparse.Namespace) -> int:
     from personascope import results
 
     exp = Path(args.experiment_dir)
-    if not (exp / results.RESULTS_FILE).exists():
+    if not results.has_results(exp):
         raise InputError(exp, results.RESULTS_FILE, "no results in this directory")
     out = results.export(exp, args.out, args.format)
     print(f"wrote {out}")
@@ -415,7 +425,7 @@ def _experiment_report(args: argparse.Namespace, out_dir: Path) -> Any:
     from personascope.evaluation.report import build_report
 
     exp = Path(args.experiment_dir)
-    if not (exp / results.RESULTS_FILE).exists():
+    if not results.has_results(exp):
         raise InputError(exp, results.RESULTS_FILE, "no results in this directory (run an experiment first)")
     scores = results.load(exp)
     labels = _labels_frame(sorted(scores["character"].unique()), args.labels)
@@ -557,7 +567,7 @@ def _cmd_behavior_test(args: argparse.Namespace) -> int:
     fig.tight_layout()
     fig.savefig(out / "crs.png", dpi=110)
     plt.close(fig)
-    if (exp / results.RESULTS_FILE).exists():
+    if results.has_results(exp):
         scores = results.load(exp)
         scores["subject"] = subject_keys(scores)
         bc = behavioral_consistency_table(scores[["subject", "dimension", "score"]], crs)
@@ -695,6 +705,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec")
     p.add_argument("--dir", default=None, help="experiment directory (default runs/<spec name>)")
     p.add_argument("--resume", action="store_true", help="continue an existing experiment directory")
+    p.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="local: this process; ray: one Ray task per chunk of runs (needs a PostgreSQL database)",
+    )
+    p.add_argument(
+        "--address", default=None, help="Ray cluster to join (auto, ray://host:10001); default: start one"
+    )
     p.set_defaults(handler=_cmd_experiment)
 
     res = sub.add_parser("results", help="export results")

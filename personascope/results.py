@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
+
+from personascope.errors import InputError
 
 RESULTS_FILE = "results.sqlite"
 _LOCK = threading.Lock()
@@ -70,36 +73,163 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def write_record(experiment_dir: str | Path, record: dict[str, Any]) -> None:
+def _row(record: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        record["run_id"],
+        record["character"],
+        record["scale"],
+        record["method"],
+        record["rpa_model"],
+        record["assessor_model"],
+        float(record["temperature"]),
+        int(record["trial"]),
+        record["status"],
+        record["finished_at"],
+        json.dumps(record, ensure_ascii=False, default=str),
+    )
+
+
+class ResultsStore(Protocol):
+    """Where run records live: SQLite in the experiment directory, or PostgreSQL."""
+
+    def write(self, record: dict[str, Any]) -> None: ...
+
+    def records(self) -> list[dict[str, Any]]: ...
+
+    def exists(self) -> bool: ...
+
+
+class SqliteResults:
+    """``results.sqlite`` in an experiment directory."""
+
+    def __init__(self, experiment_dir: str | Path) -> None:
+        self.path = Path(experiment_dir) / RESULTS_FILE
+
+    def write(self, record: dict[str, Any]) -> None:
+        with _LOCK, _connect(self.path) as conn:
+            conn.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", _row(record))
+
+    def records(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        with _connect(self.path) as conn:
+            rows = conn.execute("SELECT record FROM runs ORDER BY run_id").fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+
+class PostgresResults:
+    """Table ``personascope_runs`` in a PostgreSQL database, keyed by (experiment, run id):
+    many workers of one experiment, or many experiments, share one database."""
+
+    def __init__(self, url: str, experiment: str) -> None:
+        self.url = url
+        self.experiment = experiment
+
+    def _conn(self) -> Any:
+        import psycopg
+
+        conn = psycopg.connect(self.url, autocommit=True)
+        if self.url not in _PG_READY:
+            # Concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL's
+            # catalog: one transaction-scoped advisory lock serialises workers here.
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK,))
+                conn.execute(_PG_SCHEMA)
+            _PG_READY.add(self.url)
+        return conn
+
+    def write(self, record: dict[str, Any]) -> None:
+        with self._conn() as conn:
+            conn.execute(
+                "INSERT INTO personascope_runs VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+                "ON CONFLICT (experiment, run_id) DO UPDATE SET status = EXCLUDED.status, "
+                "finished_at = EXCLUDED.finished_at, record = EXCLUDED.record",
+                (self.experiment, *_row(record)),
+            )
+
+    def records(self) -> list[dict[str, Any]]:
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT record FROM personascope_runs WHERE experiment = %s ORDER BY run_id",
+                (self.experiment,),
+            ).fetchall()
+        return [r[0] if isinstance(r[0], dict) else json.loads(r[0]) for r in rows]
+
+    def exists(self) -> bool:
+        return bool(self.records())
+
+
+_PG_READY: set[str] = set()
+_PG_LOCK = 0x7065_7273_6F6E  # "person": any fixed 64-bit key
+
+_PG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS personascope_runs (
+    experiment TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    character TEXT NOT NULL,
+    scale TEXT NOT NULL,
+    method TEXT NOT NULL,
+    rpa_model TEXT NOT NULL,
+    assessor_model TEXT NOT NULL,
+    temperature DOUBLE PRECISION NOT NULL,
+    trial INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    record JSONB NOT NULL,
+    PRIMARY KEY (experiment, run_id)
+)
+"""
+
+
+def resolve_url(value: str | None) -> str | None:
+    """A database setting as written in a spec: a URL, or ``env:NAME`` to keep the
+    password out of files (the spec is copied into the experiment directory)."""
+    if value and value.startswith("env:"):
+        name = value[4:]
+        url = os.environ.get(name)
+        if not url:
+            raise InputError("database", value, f"environment variable {name} is not set")
+        return url
+    return value
+
+
+def open_store(location: str | Path, experiment: str | None = None) -> ResultsStore:
+    """The results store of an experiment.
+
+    ``location`` is an experiment directory (its ``spec.yaml`` says whether the
+    experiment lives in PostgreSQL) or a ``postgresql://`` URL with ``experiment``.
+    """
+    text = str(location)
+    if text.startswith("env:"):
+        text = resolve_url(text) or ""
+    if text.startswith(("postgresql://", "postgres://")):
+        return PostgresResults(text, experiment or "experiment")
+    spec_file = Path(location) / "spec.yaml"
+    if spec_file.exists():
+        import yaml
+
+        spec = yaml.safe_load(spec_file.read_text()) or {}
+        url = resolve_url(spec.get("database") or spec.get("checkpointer"))
+        if url and url.startswith(("postgresql://", "postgres://")):
+            return PostgresResults(url, experiment or str(spec.get("name") or "experiment"))
+    return SqliteResults(location)
+
+
+def write_record(location: str | Path, record: dict[str, Any], experiment: str | None = None) -> None:
     """Insert or replace a run's record (idempotent: a re-run writes the same row)."""
-    path = Path(experiment_dir) / RESULTS_FILE
-    with _LOCK, _connect(path) as conn:
-        conn.execute(
-            "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                record["run_id"],
-                record["character"],
-                record["scale"],
-                record["method"],
-                record["rpa_model"],
-                record["assessor_model"],
-                float(record["temperature"]),
-                int(record["trial"]),
-                record["status"],
-                record["finished_at"],
-                json.dumps(record, ensure_ascii=False, default=str),
-            ),
-        )
+    open_store(location, experiment).write(record)
 
 
-def load_records(experiment_dir: str | Path) -> list[dict[str, Any]]:
+def load_records(location: str | Path, experiment: str | None = None) -> list[dict[str, Any]]:
     """Every run record of an experiment, ordered by run id."""
-    path = Path(experiment_dir) / RESULTS_FILE
-    if not path.exists():
-        return []
-    with _connect(path) as conn:
-        rows = conn.execute("SELECT record FROM runs ORDER BY run_id").fetchall()
-    return [json.loads(r[0]) for r in rows]
+    return open_store(location, experiment).records()
+
+
+def has_results(location: str | Path) -> bool:
+    return open_store(location).exists()
 
 
 def load(experiment_dir: str | Path) -> pd.DataFrame:

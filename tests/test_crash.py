@@ -17,10 +17,10 @@ import pytest
 import yaml
 
 from personascope import results
-from personascope.graphs.pipeline import build_pipeline_graph
-from personascope.graphs.runner import ExperimentSpec, plan_runs, run_experiment
+from personascope.graphs.runner import ExperimentSpec, run_experiment
 
 from faulty_openai import FaultyOpenAI
+from resume_check import checkpointed, rpa_key
 
 pytestmark = pytest.mark.integration
 
@@ -38,32 +38,13 @@ def _spec(url: str) -> ExperimentSpec:
     )
 
 
-def _rpa_key(body: dict[str, Any]) -> tuple[str, str] | None:
-    if "response_format" in body:
-        return None
-    msgs = body["messages"]
-    return str(msgs[0]["content"])[:30], str(msgs[-1]["content"])
-
-
 async def _checkpointed(exp: Path, spec: ExperimentSpec) -> set[tuple[str, str]]:
-    """(character prompt prefix, question) of every answer the checkpoints hold."""
+    # Read with aiosqlite's saver, not the engine's: an independent reader of the file.
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    from personascope.memories.characters import load_character
-
-    out: set[tuple[str, str]] = set()
     async with aiosqlite.connect(str(exp / "checkpoints.sqlite")) as conn:
-        graph = build_pipeline_graph().compile(checkpointer=AsyncSqliteSaver(conn))
-        for plan in plan_runs(spec):
-            snap = await graph.aget_state({"configurable": {"thread_id": plan.run_id}})
-            answers = list(snap.values.get("answers") or [])
-            for task in snap.tasks:
-                if isinstance(task.result, dict):
-                    answers += task.result.get("answers") or []
-            prefix = f"{load_character(plan.character).description.strip()}"[:30]
-            out |= {(prefix, a["question"]) for a in answers if a.get("answer") is not None}
-    return out
+        return await checkpointed(AsyncSqliteSaver(conn), spec)
 
 
 def _integrity(path: Path) -> str:
@@ -102,7 +83,7 @@ def test_kill_minus_nine_and_resume(tmp_path: Path) -> None:
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(timeout=30)
                 kills += 1
-                counts = Counter(k for b in list(stub.requests) if (k := _rpa_key(b)))
+                counts = Counter(k for b in list(stub.requests) if (k := rpa_key(b)))
                 for key in asyncio.run(_checkpointed(exp, spec)):
                     frozen.setdefault(key, counts[key])
                 continue
@@ -112,7 +93,7 @@ def test_kill_minus_nine_and_resume(tmp_path: Path) -> None:
             pytest.fail("the experiment never finished")
         assert kills >= 2, "the test must actually kill the process mid-run"
         assert frozen, "some answers were checkpointed before a kill"
-        final = Counter(k for b in stub.requests if (k := _rpa_key(b)))
+        final = Counter(k for b in stub.requests if (k := rpa_key(b)))
         reasked = {k: (n, final[k]) for k, n in frozen.items() if final[k] != n}
         assert not reasked, f"asked again after being checkpointed: {list(reasked)[:3]}"
         print(f"kills={kills} checkpointed-before-kill={len(frozen)} rpa-requests={sum(final.values())}")

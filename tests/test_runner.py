@@ -27,16 +27,24 @@ SPEC = ExperimentSpec(
 )
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest) -> str | None:
+    """Each experiment test runs on SQLite files and on a real PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("postgres_url"))
+
+
 def test_plan_runs_cross_product() -> None:
     runs = plan_runs(SPEC)
     assert len(runs) == 2 * 1 * 2 * 1 * 1 * 1 * 2
     assert len({r.run_id for r in runs}) == len(runs)
 
 
-def test_experiment_then_rerun_makes_no_model_call(tmp_path: Path) -> None:
+def test_experiment_then_rerun_makes_no_model_call(tmp_path: Path, database: str | None) -> None:
     rpa = RecordingRPA()
     assessor = er_assessor()
-    spec = SPEC.model_copy(update={"methods": ["er_batch"]})
+    spec = SPEC.model_copy(update={"methods": ["er_batch"], "database": database})
     outcomes = asyncio.run(
         run_experiment(
             spec, tmp_path, rpa=rpa, assessor=assessor, rpa_label="fake:rpa", assessor_label="fake:er"
@@ -57,6 +65,9 @@ def test_experiment_then_rerun_makes_no_model_call(tmp_path: Path) -> None:
     for fmt in ("csv", "parquet", "jsonl"):
         out = results.export(tmp_path, tmp_path / f"export.{fmt}", fmt)
         assert out.stat().st_size > 0
+    # Where the records and checkpoints went: PostgreSQL leaves no SQLite files behind.
+    assert (tmp_path / "results.sqlite").exists() == (database is None)
+    assert (tmp_path / "checkpoints.sqlite").exists() == (database is None)
 
 
 class Crash(BaseException):
@@ -80,9 +91,13 @@ class CrashingRPA:
         return "I keep to myself."
 
 
-def test_resume_after_crash_reasks_only_missing_items(tmp_path: Path) -> None:
+def test_resume_after_crash_reasks_only_missing_items(tmp_path: Path, database: str | None) -> None:
     spec = ExperimentSpec(
-        characters=["sherlock-holmes"], scales=["ipip-bfm-50"], methods=["oc"], run_concurrency=1
+        characters=["sherlock-holmes"],
+        scales=["ipip-bfm-50"],
+        methods=["oc"],
+        run_concurrency=1,
+        database=database,
     )
     rpa = CrashingRPA(crash_after=20)
     with pytest.raises(Crash):
@@ -98,7 +113,10 @@ def test_resume_after_crash_reasks_only_missing_items(tmp_path: Path) -> None:
     # The resumed run's result equals an uninterrupted one.
     fresh = asyncio.run(
         run_experiment(
-            spec, tmp_path / "fresh", rpa=RecordingRPA("I keep to myself."), assessor=oc_assessor(4)
+            spec.model_copy(update={"name": "fresh"}),
+            tmp_path / "fresh",
+            rpa=RecordingRPA("I keep to myself."),
+            assessor=oc_assessor(4),
         )
     )
     assert fresh[0].result and outcomes[0].result
@@ -123,6 +141,11 @@ def test_spec_errors_are_clear(tmp_path: Path) -> None:
             "context",
             "spec-owned",
         ),
+        (
+            {"characters": ["alice"], "scales": ["ipip-bfm-50"], "database": "mysql://x"},
+            "database",
+            "postgresql://",
+        ),
     ]
     for data, field, expected in cases:
         path = tmp_path / "spec.yaml"
@@ -130,3 +153,38 @@ def test_spec_errors_are_clear(tmp_path: Path) -> None:
         with pytest.raises(InputError) as info:
             load_spec(path)
         assert info.value.field == field and expected in info.value.detail, str(info.value)
+
+
+def test_experiments_sharing_a_database_are_kept_apart(tmp_path: Path, postgres_url: str) -> None:
+    rpa = RecordingRPA()
+    one = SPEC.model_copy(
+        update={"methods": ["er_batch"], "trials": 1, "database": postgres_url, "name": "a"}
+    )
+    two = one.model_copy(update={"name": "b"})
+    asyncio.run(run_experiment(one, tmp_path / "a", rpa=rpa, assessor=er_assessor()))
+    asked = sum(rpa.asked.values())
+    outcomes = asyncio.run(run_experiment(two, tmp_path / "b", rpa=rpa, assessor=er_assessor()))
+    # Same runs, other experiment: its own threads, so it runs instead of finding "a" done.
+    assert [o.status for o in outcomes] == ["ran", "ran"]
+    assert sum(rpa.asked.values()) == 2 * asked
+    assert len(results.load_records(tmp_path / "a")) == len(results.load_records(tmp_path / "b")) == 2
+    assert len(results.load_records(postgres_url, "a")) == 2
+
+
+def test_database_from_environment(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = SPEC.model_copy(
+        update={"methods": ["er_batch"], "trials": 1, "characters": ["jay-gatsby"], "database": "env:PS_DB"}
+    )
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec.model_dump(mode="json")))
+    with pytest.raises(InputError) as info:
+        load_spec(path)
+    assert info.value.field == "database" and "PS_DB" in info.value.detail
+    monkeypatch.setenv("PS_DB", postgres_url)
+    spec = load_spec(path)
+    exp = tmp_path / "exp"
+    asyncio.run(run_experiment(spec, exp, rpa=RecordingRPA(), assessor=er_assessor()))
+    assert postgres_url not in (exp / "spec.yaml").read_text()  # the password stays out of files
+    assert len(results.load(exp)) == 5

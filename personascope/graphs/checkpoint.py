@@ -36,6 +36,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 CHECKPOINT_FILE = "checkpoints.sqlite"
+_SETUP_LOCK = 0x6C67_7365_7475_70  # "lgsetup": any fixed 64-bit key
 
 
 def is_postgres_url(url: str | None) -> bool:
@@ -129,7 +130,13 @@ async def open_checkpointer(url: str | None, exp_dir: Path) -> AsyncIterator[Bas
             ) from None
         assert url is not None
         async with AsyncPostgresSaver.from_conn_string(url) as saver:
-            await saver.setup()
+            # Workers starting together would race through LangGraph's migrations; a
+            # session-level advisory lock lets one migrate while the others wait.
+            import psycopg
+
+            async with await psycopg.AsyncConnection.connect(url, autocommit=True) as lock:
+                await lock.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK,))
+                await saver.setup()
             yield saver
         return
     with sqlite_saver(exp_dir / CHECKPOINT_FILE) as saver:

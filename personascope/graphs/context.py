@@ -54,3 +54,8 @@ class Context:
     experiment_dir: str | None = field(
         default=None, metadata={"description": "Folder for the LLM cache and memory store (none: in memory)."}
     )
+    experiment: str = field(default="experiment", metadata={"description": "Experiment name (results key)."})
+    database: str | None = field(
+        default=None,
+        metadata={"description": "postgresql:// URL or env:NAME for run records (default: experiment_dir)."},
+    )

@@ -99,7 +99,9 @@ def make_record(rpa_label: str | None, assessor_label: str | None) -> Any:
             "flags": state.get("flags") or [],
             "scores": scores,
         }
-        if ctx.experiment_dir:
+        if ctx.database:
+            write_record(ctx.database, rec, ctx.experiment)
+        elif ctx.experiment_dir:
             write_record(ctx.experiment_dir, rec)
         return {"result": rec}
 

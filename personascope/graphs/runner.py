@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -21,17 +21,17 @@ from typing import Any
 import yaml
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from personascope.agents.rpa import RolePlayingAgent
 from personascope.errors import InputError, from_validation_error
-from personascope.graphs.checkpoint import open_checkpointer
+from personascope.graphs.checkpoint import is_postgres_url, open_checkpointer
 from personascope.graphs.context import Context, Method
 from personascope.graphs.pipeline import build_pipeline_graph
 from personascope.graphs.state import PipelineState
 from personascope.memories.characters import load_character
 from personascope.memories.store import MemoryStore
-from personascope.results import run_id
+from personascope.results import resolve_url, run_id
 from personascope.scales import load_scale
 
 
@@ -51,7 +51,14 @@ class ExperimentSpec(BaseModel):
     trials: int = Field(default=1, ge=1)
     concurrency: int = Field(default=2, ge=1, description="Runs in flight at once.")
     run_concurrency: int = Field(default=4, ge=1, description="Calls in flight within a run.")
-    checkpointer: str | None = Field(default=None, description="postgresql:// URL; default SQLite.")
+    database: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("database", "checkpointer"),
+        description=(
+            "postgresql:// URL (or env:NAME naming a variable that holds it) for checkpoints and "
+            "results, shared by every worker; default: SQLite files in the experiment directory."
+        ),
+    )
     context: dict[str, Any] = Field(default_factory=dict, description="Other Context fields.")
 
     @field_validator("temperatures")
@@ -61,6 +68,23 @@ class ExperimentSpec(BaseModel):
         if bad:
             raise ValueError(f"expected temperatures in [0, 2], got {bad}")
         return v
+
+    @field_validator("database")
+    @classmethod
+    def _database(cls, v: str | None) -> str | None:
+        if v is not None and not (is_postgres_url(v) or v.startswith("env:")):
+            raise ValueError(f"expected a postgresql:// URL or env:NAME, got {v[:40]!r}")
+        return v
+
+    @property
+    def database_url(self) -> str | None:
+        """The PostgreSQL URL with any ``env:NAME`` resolved (``None``: SQLite)."""
+        return resolve_url(self.database)
+
+    def thread_id(self, plan: RunPlan) -> str:
+        """LangGraph thread of a run: its run id, prefixed by the experiment name in a
+        shared database so that two experiments there never share a thread."""
+        return f"{self.name}/{plan.run_id}" if self.database else plan.run_id
 
     @field_validator("context")
     @classmethod
@@ -74,6 +98,8 @@ class ExperimentSpec(BaseModel):
             "temperature",
             "trial",
             "experiment_dir",
+            "experiment",
+            "database",
             "concurrency",
         }
         bad = sorted(set(v) - (known - owned))
@@ -99,6 +125,10 @@ def load_spec(path: str | Path) -> ExperimentSpec:
 def check_spec(spec: ExperimentSpec, source: str | Path) -> None:
     from personascope.agents.models import parse_spec
 
+    try:
+        spec.database_url  # noqa: B018 - resolves env:NAME, so a missing variable fails here
+    except InputError as exc:
+        raise InputError(source, "database", exc.detail) from None
     for i, c in enumerate(spec.characters):
         try:
             load_character(c)
@@ -177,8 +207,10 @@ async def run_experiment(
     rpa_label: str | None = None,
     assessor_label: str | None = None,
     on_done: ProgressHook | None = None,
+    runs: Sequence[RunPlan] | None = None,
 ) -> list[RunOutcome]:
-    """Run (or resume) every run of ``spec``; finished runs are skipped without model calls."""
+    """Run (or resume) every run of ``spec`` (or only ``runs``, a part of its plan, as a
+    distributed worker does); finished runs are skipped without model calls."""
     exp = Path(exp_dir)
     exp.mkdir(parents=True, exist_ok=True)
     spec_file = exp / "spec.yaml"
@@ -188,10 +220,12 @@ async def run_experiment(
         interviewer_model=spec.interviewer_model,
         concurrency=spec.run_concurrency,
         experiment_dir=str(exp),
+        experiment=spec.name,
+        database=spec.database,
         **spec.context,
     )
     sem = asyncio.Semaphore(spec.concurrency)
-    async with open_checkpointer(spec.checkpointer, exp) as saver:
+    async with open_checkpointer(spec.database_url, exp) as saver:
         graph = build_pipeline_graph(
             rpa=rpa, assessor=assessor, store=store, rpa_label=rpa_label, assessor_label=assessor_label
         ).compile(checkpointer=saver)
@@ -199,7 +233,10 @@ async def run_experiment(
         async def one(plan: RunPlan) -> RunOutcome:
             async with sem:
                 t = time.perf_counter()
-                config: RunnableConfig = {"configurable": {"thread_id": plan.run_id}, "recursion_limit": 200}
+                config: RunnableConfig = {
+                    "configurable": {"thread_id": spec.thread_id(plan)},
+                    "recursion_limit": 200,
+                }
                 ctx = replace(
                     base,
                     rpa_model=plan.rpa_model,
@@ -229,4 +266,5 @@ async def run_experiment(
                     on_done(outcome)
                 return outcome
 
-        return list(await asyncio.gather(*(one(p) for p in plan_runs(spec))))
+        todo = plan_runs(spec) if runs is None else list(runs)
+        return list(await asyncio.gather(*(one(p) for p in todo)))

@@ -1,0 +1,115 @@
+"""Where an experiment's runs execute: in this process, or as Ray tasks across a cluster.
+
+The Ray executor does no scheduling of its own. The driver plans the runs, cuts the
+plan into chunks of ``spec.concurrency`` runs and submits one Ray task per chunk; each
+task runs :func:`~personascope.graphs.runner.run_experiment` on its chunk, against the
+experiment's shared PostgreSQL database (checkpoints and results) and the model
+endpoints named in the spec. Ray places the tasks on the cluster's CPUs and retries a
+task whose worker died; the retry resumes each of its runs from the last checkpoint,
+so nothing answered before the crash is asked again, and finished runs cost nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from personascope.errors import InputError
+from personascope.graphs.runner import (
+    ExperimentSpec,
+    ProgressHook,
+    RunOutcome,
+    RunPlan,
+    plan_runs,
+    run_experiment,
+)
+
+EXECUTORS = ("local", "ray")
+
+# Variables a worker needs to behave like the driver: offline model hubs, no telemetry.
+_PASSED_ENV = (
+    "HF_HUB_OFFLINE",
+    "HF_HUB_DISABLE_PROGRESS_BARS",
+    "LANGGRAPH_CLI_NO_ANALYTICS",
+    "PERSONASCOPE_CACHE",
+)
+
+
+def run_chunk(spec_data: dict[str, Any], exp_dir: str, plans: Sequence[RunPlan]) -> list[RunOutcome]:
+    """One Ray task: run (or resume) these runs of the experiment in this worker."""
+    spec = ExperimentSpec.model_validate(spec_data)
+    return asyncio.run(run_experiment(spec, exp_dir, runs=plans))
+
+
+def chunks(plans: Sequence[RunPlan], size: int) -> list[list[RunPlan]]:
+    size = max(1, size)
+    return [list(plans[i : i + size]) for i in range(0, len(plans), size)]
+
+
+def run_with_ray(
+    spec: ExperimentSpec,
+    exp_dir: str | Path,
+    *,
+    address: str | None = None,
+    on_done: ProgressHook | None = None,
+    max_retries: int = 3,
+    num_cpus: float = 1.0,
+) -> list[RunOutcome]:
+    """Run ``spec`` as Ray tasks; ``address`` joins a running cluster (``auto`` or
+    ``ray://host:10001``), none starts a single-node cluster on this machine.
+
+    The experiment must have a shared ``database`` (PostgreSQL): workers on other
+    machines cannot see this machine's SQLite files.
+    """
+    if not spec.database:
+        raise InputError(
+            "spec",
+            "database",
+            "the Ray executor needs a shared postgresql:// database for checkpoints and results",
+        )
+    try:
+        import ray
+    except ImportError:
+        raise InputError(
+            "executor", "ray", "install personascope[distributed] to use the Ray executor"
+        ) from None
+
+    exp = Path(exp_dir)
+    exp.mkdir(parents=True, exist_ok=True)
+    started_here = not ray.is_initialized()
+    if started_here:
+        env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": env} if env else None,
+        )
+    try:
+        task = ray.remote(num_cpus=num_cpus, max_retries=max_retries)(run_chunk)
+        spec_data = spec.model_dump(mode="json")
+        pending = {
+            task.remote(spec_data, str(exp.resolve()), chunk): chunk
+            for chunk in chunks(plan_runs(spec), spec.concurrency)
+        }
+        outcomes: list[RunOutcome] = []
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                chunk = pending.pop(ref)
+                try:
+                    got: list[RunOutcome] = ray.get(ref)
+                except Exception as exc:  # the task failed after its retries
+                    got = [RunOutcome(p, "failed", 0.0, error=f"{type(exc).__name__}: {exc}") for p in chunk]
+                for outcome in got:
+                    outcomes.append(outcome)
+                    if on_done:
+                        on_done(outcome)
+        order = {p.run_id: i for i, p in enumerate(plan_runs(spec))}
+        return sorted(outcomes, key=lambda o: order[o.plan.run_id])
+    finally:
+        if started_here:
+            ray.shutdown()
