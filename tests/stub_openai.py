@@ -51,6 +51,7 @@ class StubOpenAI(LoopbackServer):
         self.latency = latency
         self.hang_seconds = hang_seconds
         self.requests: list[dict[str, Any]] = []
+        self.probes = 0
         self._lock = threading.Lock()
         stub = self
 
@@ -62,6 +63,16 @@ class StubOpenAI(LoopbackServer):
 
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:
+                # GET /v1/models: the health probe of endpoint pools; healthy unless the
+                # stub's default behaviour is an error status.
+                ok = stub.default == "ok"
+                with stub._lock:
+                    stub.probes += 1
+                self._send(
+                    200 if ok else 503, {"object": "list", "data": [{"id": "stub", "object": "model"}]}
+                )
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))

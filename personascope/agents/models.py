@@ -9,6 +9,8 @@ spec                                              model
 ``openai:<model>``                                OpenAI, key from ``OPENAI_API_KEY``
 ``openai-compatible:<model>@<base_url>``          vLLM, Ollama, llama.cpp, LiteLLM...;
                                                   key from ``PERSONASCOPE_API_KEY`` or none
+``openai-compatible:<model>@<url>,<url>,...``     a fleet of such servers, round-robin
+``openai-compatible:<model>@<pool>``              a fleet named in the spec's ``endpoints``
 ``fake:<name>``                                   scripted fake model (tests, demos)
 ================================================  =========================================
 
@@ -102,12 +104,16 @@ def parse_spec(spec: str) -> ModelSpec:
     if not sep or not rest:
         raise InputError(spec, "model", f"missing model name: expected '{provider}:<model>'")
     if provider == "openai-compatible":
+        from personascope.agents.endpoints import pool_urls
+
         model, at, url = rest.rpartition("@")
-        if not at or not model or not url.startswith(("http://", "https://")):
+        fleet = pool_urls(url) if at else None  # a comma list is checked URL by URL here
+        if not at or not model or not (fleet or url.startswith(("http://", "https://"))):
             raise InputError(
                 spec,
                 "base_url",
-                "expected 'openai-compatible:<model>@http(s)://host:port/v1'",
+                "expected 'openai-compatible:<model>@http(s)://host:port/v1', several such URLs "
+                "separated by commas, or a pool name listed under the experiment's endpoints",
             )
         return ModelSpec("openai-compatible", model, url.rstrip("/"))
     return ModelSpec(provider, rest)
@@ -311,8 +317,18 @@ def resolve_model(spec: str | None = None, params: ModelParams | None = None) ->
         return PersonaChatOpenAI(api_key=SecretStr(key), **kw)
     kw["legacy_max_tokens"] = True
     if parsed.provider == "openai-compatible":
+        from personascope.agents.endpoints import pool_clients, pool_urls, shared_pool
+
         key = os.environ.get("PERSONASCOPE_API_KEY") or "not-needed"
-        return PersonaChatOpenAI(api_key=SecretStr(key), base_url=parsed.base_url, **kw)
+        assert parsed.base_url is not None
+        urls = pool_urls(parsed.base_url)
+        if urls is None:
+            return PersonaChatOpenAI(api_key=SecretStr(key), base_url=parsed.base_url, **kw)
+        # A fleet: the client talks to the first URL and the pool's transport spreads the
+        # requests; the concurrency limit is per server, so the model's is that times n.
+        kw["max_concurrency"] = kw.get("max_concurrency", 8) * len(urls)
+        kw.update(pool_clients(shared_pool(urls), p.timeout))
+        return PersonaChatOpenAI(api_key=SecretStr(key), base_url=urls[0], **kw)
     from personascope.agents.local_server import shared_server
 
     server = shared_server(parsed.model)

@@ -23,6 +23,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from personascope.agents.endpoints import register_pools
 from personascope.agents.rpa import RolePlayingAgent
 from personascope.errors import InputError, from_validation_error
 from personascope.graphs.checkpoint import is_postgres_url, open_checkpointer
@@ -51,6 +52,10 @@ class ExperimentSpec(BaseModel):
     trials: int = Field(default=1, ge=1)
     concurrency: int = Field(default=2, ge=1, description="Runs in flight at once.")
     run_concurrency: int = Field(default=4, ge=1, description="Calls in flight within a run.")
+    endpoints: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Named fleets of OpenAI-compatible base URLs: openai-compatible:<model>@<name>.",
+    )
     database: str | None = Field(
         default=None,
         validation_alias=AliasChoices("database", "checkpointer"),
@@ -67,6 +72,15 @@ class ExperimentSpec(BaseModel):
         bad = [t for t in v if not 0.0 <= t <= 2.0]
         if bad:
             raise ValueError(f"expected temperatures in [0, 2], got {bad}")
+        return v
+
+    @field_validator("endpoints")
+    @classmethod
+    def _endpoints(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, urls in v.items():
+            bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+            if not urls or bad or name.startswith(("http://", "https://")) or "," in name:
+                raise ValueError(f"{name!r}: expected a name and a list of http(s):// base URLs")
         return v
 
     @field_validator("database")
@@ -125,6 +139,7 @@ def load_spec(path: str | Path) -> ExperimentSpec:
 def check_spec(spec: ExperimentSpec, source: str | Path) -> None:
     from personascope.agents.models import parse_spec
 
+    register_pools(spec.endpoints)
     try:
         spec.database_url  # noqa: B018 - resolves env:NAME, so a missing variable fails here
     except InputError as exc:
@@ -211,6 +226,7 @@ async def run_experiment(
 ) -> list[RunOutcome]:
     """Run (or resume) every run of ``spec`` (or only ``runs``, a part of its plan, as a
     distributed worker does); finished runs are skipped without model calls."""
+    register_pools(spec.endpoints)
     exp = Path(exp_dir)
     exp.mkdir(parents=True, exist_ok=True)
     spec_file = exp / "spec.yaml"

@@ -1,0 +1,221 @@
+"""Several OpenAI-compatible servers behind one model: round-robin with health checks.
+
+A fleet of vLLM (or Ollama, llama.cpp, TGI...) servers serving the same model is named
+in a spec either inline, ``openai-compatible:<model>@http://a:8000/v1,http://b:8000/v1``,
+or by a pool name, ``openai-compatible:<model>@<name>``, with the URLs listed under
+``endpoints: {<name>: [...]}`` in the experiment spec. With a pool name the run ids do
+not change when servers are added or removed, so an experiment resumes on a new fleet.
+
+The pool plugs in below the OpenAI client as an ``httpx`` transport: each request goes
+to the next healthy server in turn. A server that refuses or drops the connection, or
+answers 502/503/504, is taken out of the rotation for ``cooldown`` seconds and the
+request moves on to the next one; when its cool-down is over it is probed
+(``GET /models``, which vLLM, Ollama and llama.cpp all serve) before it gets requests
+again. Everything above (the client's retries, timeouts, structured output, caching)
+is unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+
+from personascope.errors import InputError
+
+_POOLS: dict[str, tuple[str, ...]] = {}
+_FAILOVER_STATUS = {502, 503, 504}
+_CONNECTION_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, httpx.ReadError)
+
+
+def register_pools(pools: dict[str, list[str]]) -> None:
+    """Name lists of base URLs (from an experiment spec's ``endpoints``)."""
+    for name, urls in pools.items():
+        _POOLS[name] = tuple(check_urls(urls, name))
+
+
+def check_urls(urls: Iterable[str], where: str) -> list[str]:
+    out = [u.strip().rstrip("/") for u in urls if u.strip()]
+    bad = [u for u in out if not u.startswith(("http://", "https://"))]
+    if not out or bad:
+        raise InputError(where, "base_url", f"expected http(s):// base URLs, got {bad or 'none'}")
+    return out
+
+
+def pool_urls(target: str) -> list[str] | None:
+    """The URLs named by the part of a spec after ``@``: a comma list or a pool name."""
+    if target in _POOLS:
+        return list(_POOLS[target])
+    if "," in target:
+        return check_urls(target.split(","), target)
+    return None
+
+
+class EndpointPool:
+    """Round-robin over base URLs; servers that fail sit out a cool-down, then are probed."""
+
+    def __init__(self, urls: Iterable[str], cooldown: float = 10.0, probe_timeout: float = 3.0) -> None:
+        self.urls = check_urls(urls, "endpoint pool")
+        self.cooldown = cooldown
+        self.probe_timeout = probe_timeout
+        self.sent: Counter[str] = Counter()
+        self.failures: Counter[str] = Counter()
+        self._down_until: dict[str, float] = {}
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def order(self) -> list[tuple[str, bool]]:
+        """This request's candidates as (url, probe first?): servers whose cool-down is over
+        (this request probes them, the next ones do not wait for it), then the healthy
+        ones in turn, then those still cooling down (soonest back first) as a last resort."""
+        with self._lock:
+            now = time.monotonic()
+            down = self._down_until
+            healthy = [u for u in self.urls if u not in down]
+            expired = [u for u in self.urls if u in down and down[u] <= now]
+            for u in expired:
+                down[u] = now + self.cooldown
+            cooling = sorted((u for u in self.urls if u in down and u not in expired), key=down.__getitem__)
+            turn = self._next % len(healthy) if healthy else 0
+            self._next += 1
+        rotation = healthy[turn:] + healthy[:turn]
+        return [(u, True) for u in expired] + [(u, False) for u in rotation] + [(u, True) for u in cooling]
+
+    def mark_down(self, url: str) -> None:
+        with self._lock:
+            self.failures[url] += 1
+            self._down_until[url] = time.monotonic() + self.cooldown
+
+    def mark_up(self, url: str) -> None:
+        with self._lock:
+            self._down_until.pop(url, None)
+
+    def probe_request(self, url: str) -> httpx.Request:
+        t = self.probe_timeout
+        timeouts = {"connect": t, "read": t, "write": t, "pool": t}
+        return httpx.Request("GET", f"{url}/models", extensions={"timeout": timeouts})
+
+    def healthy(self) -> list[str]:
+        return [u for u in self.urls if u not in self._down_until]
+
+    def rewrite(self, request: httpx.Request, url: str) -> httpx.Request:
+        """The request re-addressed to ``url`` (the client is configured with the first URL)."""
+        prefix = httpx.URL(self.urls[0]).raw_path.decode().rstrip("/")
+        path = request.url.raw_path.decode()
+        target = httpx.URL(url + (path[len(prefix) :] if path.startswith(prefix) else path))
+        headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"host"]
+        return httpx.Request(
+            request.method, target, headers=headers, content=request.content, extensions=request.extensions
+        )
+
+
+class PoolTransport(httpx.AsyncBaseTransport):
+    """Async ``httpx`` transport that sends each request through an :class:`EndpointPool`."""
+
+    def __init__(self, pool: EndpointPool, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self.pool = pool
+        self.inner = inner or httpx.AsyncHTTPTransport()
+
+    async def _probe(self, url: str) -> bool:
+        try:
+            resp = await self.inner.handle_async_request(self.pool.probe_request(url))
+            await resp.aclose()
+            return resp.status_code < 500
+        except httpx.HTTPError:
+            return False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        last: Exception | None = None
+        candidates = self.pool.order()
+        for i, (url, probe) in enumerate(candidates):
+            if probe:
+                if not await self._probe(url):
+                    self.pool.mark_down(url)
+                    continue
+                self.pool.mark_up(url)
+            self.pool.sent[url] += 1
+            try:
+                resp = await self.inner.handle_async_request(self.pool.rewrite(request, url))
+            except _CONNECTION_ERRORS as exc:
+                self.pool.mark_down(url)
+                last = exc
+                continue
+            if resp.status_code in _FAILOVER_STATUS and i < len(candidates) - 1:
+                self.pool.mark_down(url)
+                await resp.aclose()
+                continue
+            return resp
+        raise last or httpx.ConnectError(f"no endpoint of {self.pool.urls} is reachable", request=request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class SyncPoolTransport(httpx.BaseTransport):
+    """The synchronous twin of :class:`PoolTransport` (for ``invoke`` outside an event loop)."""
+
+    def __init__(self, pool: EndpointPool, inner: httpx.BaseTransport | None = None) -> None:
+        self.pool = pool
+        self.inner = inner or httpx.HTTPTransport()
+
+    def _probe(self, url: str) -> bool:
+        try:
+            resp = self.inner.handle_request(self.pool.probe_request(url))
+            resp.close()
+            return resp.status_code < 500
+        except httpx.HTTPError:
+            return False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        last: Exception | None = None
+        candidates = self.pool.order()
+        for i, (url, probe) in enumerate(candidates):
+            if probe:
+                if not self._probe(url):
+                    self.pool.mark_down(url)
+                    continue
+                self.pool.mark_up(url)
+            self.pool.sent[url] += 1
+            try:
+                resp = self.inner.handle_request(self.pool.rewrite(request, url))
+            except _CONNECTION_ERRORS as exc:
+                self.pool.mark_down(url)
+                last = exc
+                continue
+            if resp.status_code in _FAILOVER_STATUS and i < len(candidates) - 1:
+                self.pool.mark_down(url)
+                resp.close()
+                continue
+            return resp
+        raise last or httpx.ConnectError(f"no endpoint of {self.pool.urls} is reachable", request=request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+# One pool per URL list per process: every model object on the same fleet shares the
+# rotation and the health state.
+_SHARED: dict[tuple[str, ...], EndpointPool] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pool(urls: Iterable[str]) -> EndpointPool:
+    key = tuple(check_urls(urls, "endpoint pool"))
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = EndpointPool(key)
+        return _SHARED[key]
+
+
+def pool_clients(pool: EndpointPool, timeout: float) -> dict[str, Any]:
+    """``ChatOpenAI`` keyword arguments that route its sync and async clients through ``pool``."""
+    return {
+        "http_client": httpx.Client(transport=SyncPoolTransport(pool), timeout=timeout),
+        "http_async_client": httpx.AsyncClient(transport=PoolTransport(pool), timeout=timeout),
+    }
