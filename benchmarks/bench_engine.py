@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import math
 import multiprocessing
@@ -70,7 +71,10 @@ def _serve(latency: float, port_out: Any, calls: Any) -> None:
             if "response_format" in body or "tools" in body:
                 content = json.dumps({"analysis": "steady", "score": 3})
             else:
-                content = "I would say so, most of the time."
+                # Answers differ by conversation (as a model's would), so that no two
+                # assessor prompts are alike and an LLM cache cannot shortcut the protocol.
+                n = int(hashlib.sha256(json.dumps(body.get("messages")).encode()).hexdigest()[:8], 16)
+                content = f"I would say so, most of the time ({n})."
             data = json.dumps(
                 {
                     "id": "x",

@@ -29,7 +29,9 @@ from personascope.errors import InputError
 
 _POOLS: dict[str, tuple[str, ...]] = {}
 _FAILOVER_STATUS = {502, 503, 504}
-_CONNECTION_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, httpx.ReadError)
+# Nothing listening: the server is down. Other transport errors (a stale keep-alive
+# connection dropped, a read timeout) move the request on but keep the server in turn.
+_DOWN_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 def register_pools(pools: dict[str, list[str]]) -> None:
@@ -71,7 +73,8 @@ class EndpointPool:
     def order(self) -> list[tuple[str, bool]]:
         """This request's candidates as (url, probe first?): servers whose cool-down is over
         (this request probes them, the next ones do not wait for it), then the healthy
-        ones in turn, then those still cooling down (soonest back first) as a last resort."""
+        ones in turn, then those still cooling down (soonest back first) as a last resort,
+        tried with the request itself."""
         with self._lock:
             now = time.monotonic()
             down = self._down_until
@@ -83,7 +86,7 @@ class EndpointPool:
             turn = self._next % len(healthy) if healthy else 0
             self._next += 1
         rotation = healthy[turn:] + healthy[:turn]
-        return [(u, True) for u in expired] + [(u, False) for u in rotation] + [(u, True) for u in cooling]
+        return [(u, True) for u in expired] + [(u, False) for u in rotation] + [(u, False) for u in cooling]
 
     def mark_down(self, url: str) -> None:
         with self._lock:
@@ -93,6 +96,33 @@ class EndpointPool:
     def mark_up(self, url: str) -> None:
         with self._lock:
             self._down_until.pop(url, None)
+
+    def probed(self, url: str, answer: httpx.Response | None) -> bool:
+        """Record a probe's outcome: any HTTP answer but 502/503/504 means the server is up."""
+        if answer is None or answer.status_code in _FAILOVER_STATUS:
+            self.mark_down(url)
+            return False
+        self.mark_up(url)
+        return True
+
+    def failed(self, url: str, exc: Exception) -> Exception:
+        """Record a transport error; the request moves on to the next server."""
+        if isinstance(exc, _DOWN_ERRORS):
+            self.mark_down(url)
+        else:  # a dropped or timed-out request: counted, the server stays in the rotation
+            with self._lock:
+                self.failures[url] += 1
+        return exc
+
+    def answered(self, url: str, status: int, last: bool) -> bool:
+        """Record an HTTP answer; False when the request should move on to the next server."""
+        with self._lock:
+            self.sent[url] += 1
+        if status in _FAILOVER_STATUS:
+            self.mark_down(url)
+            return last
+        self.mark_up(url)
+        return True
 
     def probe_request(self, url: str) -> httpx.Request:
         t = self.probe_timeout
@@ -120,37 +150,34 @@ class PoolTransport(httpx.AsyncBaseTransport):
         self.pool = pool
         self.inner = inner or httpx.AsyncHTTPTransport()
 
-    async def _probe(self, url: str) -> bool:
-        try:
-            resp = await self.inner.handle_async_request(self.pool.probe_request(url))
-            await resp.aclose()
-            return resp.status_code < 500
-        except httpx.HTTPError:
-            return False
+    async def _send(self, url: str, request: httpx.Request, probe: bool) -> httpx.Response | None:
+        """The response, or None when the server is skipped (a failed probe)."""
+        if probe:
+            try:
+                answer = await self.inner.handle_async_request(self.pool.probe_request(url))
+                await answer.aclose()
+            except httpx.HTTPError:
+                answer = None
+            if not self.pool.probed(url, answer):
+                return None
+        return await self.inner.handle_async_request(self.pool.rewrite(request, url))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
-        last: Exception | None = None
+        failure: Exception | None = None
         candidates = self.pool.order()
         for i, (url, probe) in enumerate(candidates):
-            if probe:
-                if not await self._probe(url):
-                    self.pool.mark_down(url)
-                    continue
-                self.pool.mark_up(url)
-            self.pool.sent[url] += 1
             try:
-                resp = await self.inner.handle_async_request(self.pool.rewrite(request, url))
-            except _CONNECTION_ERRORS as exc:
-                self.pool.mark_down(url)
-                last = exc
+                resp = await self._send(url, request, probe)
+            except httpx.HTTPError as exc:
+                failure = self.pool.failed(url, exc)
                 continue
-            if resp.status_code in _FAILOVER_STATUS and i < len(candidates) - 1:
-                self.pool.mark_down(url)
-                await resp.aclose()
+            if resp is None:
                 continue
-            return resp
-        raise last or httpx.ConnectError(f"no endpoint of {self.pool.urls} is reachable", request=request)
+            if self.pool.answered(url, resp.status_code, last=i == len(candidates) - 1):
+                return resp
+            await resp.aclose()
+        raise failure or httpx.ConnectError(f"no endpoint of {self.pool.urls} is reachable", request=request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -163,37 +190,33 @@ class SyncPoolTransport(httpx.BaseTransport):
         self.pool = pool
         self.inner = inner or httpx.HTTPTransport()
 
-    def _probe(self, url: str) -> bool:
-        try:
-            resp = self.inner.handle_request(self.pool.probe_request(url))
-            resp.close()
-            return resp.status_code < 500
-        except httpx.HTTPError:
-            return False
+    def _send(self, url: str, request: httpx.Request, probe: bool) -> httpx.Response | None:
+        if probe:
+            try:
+                answer = self.inner.handle_request(self.pool.probe_request(url))
+                answer.close()
+            except httpx.HTTPError:
+                answer = None
+            if not self.pool.probed(url, answer):
+                return None
+        return self.inner.handle_request(self.pool.rewrite(request, url))
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
-        last: Exception | None = None
+        failure: Exception | None = None
         candidates = self.pool.order()
         for i, (url, probe) in enumerate(candidates):
-            if probe:
-                if not self._probe(url):
-                    self.pool.mark_down(url)
-                    continue
-                self.pool.mark_up(url)
-            self.pool.sent[url] += 1
             try:
-                resp = self.inner.handle_request(self.pool.rewrite(request, url))
-            except _CONNECTION_ERRORS as exc:
-                self.pool.mark_down(url)
-                last = exc
+                resp = self._send(url, request, probe)
+            except httpx.HTTPError as exc:
+                failure = self.pool.failed(url, exc)
                 continue
-            if resp.status_code in _FAILOVER_STATUS and i < len(candidates) - 1:
-                self.pool.mark_down(url)
-                resp.close()
+            if resp is None:
                 continue
-            return resp
-        raise last or httpx.ConnectError(f"no endpoint of {self.pool.urls} is reachable", request=request)
+            if self.pool.answered(url, resp.status_code, last=i == len(candidates) - 1):
+                return resp
+            resp.close()
+        raise failure or httpx.ConnectError(f"no endpoint of {self.pool.urls} is reachable", request=request)
 
     def close(self) -> None:
         self.inner.close()
