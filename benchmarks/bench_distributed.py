@@ -68,7 +68,7 @@ def run_mode(mode: str, args: argparse.Namespace, urls: list[str], database: str
         outcomes = asyncio.run(run_experiment(spec, exp))
     wall = time.perf_counter() - t
     bad = [o.error or o.result for o in outcomes if o.status != "ran" or (o.result or {}).get("failures")]
-    assert not bad, bad[:3]
+    assert not bad, [b if isinstance(b, str) else b.get("failures") for b in bad][:3]
     return wall
 
 
