@@ -77,3 +77,13 @@ def test_ray_executor_equals_local_and_resumes_a_killed_worker(tmp_path: Path) -
     # Same runs, same answers, same scores as the local executor.
     assert report["ray_scores"] == report["local_scores"]
     assert len(report["local_scores"]) == 3
+
+
+def test_the_shipped_distributed_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    from personascope.graphs.runner import load_spec
+
+    monkeypatch.setenv("PERSONASCOPE_DATABASE_URL", "postgresql://u:secret@db:5432/personascope")
+    spec = load_spec(HERE.parent / "examples" / "distributed.yaml")
+    assert spec.database_url and spec.database_url.endswith("/personascope")
+    assert len(plan_runs(spec)) == 5 * 2 * 3 * 3 * 3
+    assert len(chunks(plan_runs(spec), spec.concurrency)) == 68
