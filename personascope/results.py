@@ -16,6 +16,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,10 +135,15 @@ class PostgresResults:
         conn = psycopg.connect(self.url, autocommit=True)
         if self.url not in _PG_READY:
             # Concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL's
-            # catalog: one transaction-scoped advisory lock serialises workers here.
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK,))
+            # catalog: an advisory lock serialises workers. It is polled, not waited for
+            # inside a statement, which would stall the checkpointer's CREATE INDEX
+            # CONCURRENTLY in another worker (see graphs/checkpoint.py).
+            while not (conn.execute("SELECT pg_try_advisory_lock(%s)", (_PG_LOCK,)).fetchone() or [0])[0]:
+                time.sleep(0.1)
+            try:
                 conn.execute(_PG_SCHEMA)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_PG_LOCK,))
             _PG_READY.add(self.url)
         return conn
 

@@ -41,3 +41,11 @@ def postgres_server() -> Any:
 def postgres_url(postgres_server: Any) -> str:
     """URL of a fresh, empty database on the session's server."""
     return str(postgres_server.create_database())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest) -> str | None:
+    """An experiment's ``database``: tests using it run on SQLite files and on PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("postgres_url"))

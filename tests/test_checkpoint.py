@@ -70,3 +70,18 @@ def test_postgres_urls_are_recognised() -> None:
     assert is_postgres_url("postgres://u@h/db")
     assert not is_postgres_url(None)
     assert not is_postgres_url("runs/exp")
+
+
+def test_workers_set_up_a_fresh_postgres_database_together(postgres_url: str, tmp_path: Path) -> None:
+    """Several workers opening the checkpointer on a new database at once: LangGraph's
+    migrations build indexes CONCURRENTLY, which must not wait on a blocked lock call
+    (that deadlocked before setup took its lock by polling)."""
+
+    async def worker() -> bool:
+        async with open_checkpointer(postgres_url, tmp_path) as saver:
+            return await saver.aget_tuple({"configurable": {"thread_id": "none"}}) is None
+
+    async def many() -> list[bool]:
+        return list(await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(6))), timeout=90))
+
+    assert asyncio.run(many()) == [True] * 6

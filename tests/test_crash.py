@@ -39,6 +39,11 @@ def _spec(url: str) -> ExperimentSpec:
 
 
 async def _checkpointed(exp: Path, spec: ExperimentSpec) -> set[tuple[str, str]]:
+    if spec.database_url:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+        async with AsyncPostgresSaver.from_conn_string(spec.database_url) as saver:
+            return await checkpointed(saver, spec)
     # Read with aiosqlite's saver, not the engine's: an independent reader of the file.
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -55,10 +60,10 @@ def _integrity(path: Path) -> str:
         conn.close()
 
 
-def test_kill_minus_nine_and_resume(tmp_path: Path) -> None:
+def test_kill_minus_nine_and_resume(tmp_path: Path, database: str | None) -> None:
     rng = random.Random(5)
     with FaultyOpenAI(fault_rate=0.0, latency=0.2) as stub:
-        spec = _spec(stub.base_url)
+        spec = _spec(stub.base_url).model_copy(update={"database": database})
         spec_file = tmp_path / "spec.yaml"
         spec_file.write_text(yaml.safe_dump(spec.model_dump(mode="json")))
         exp = tmp_path / "crashy"
@@ -99,7 +104,7 @@ def test_kill_minus_nine_and_resume(tmp_path: Path) -> None:
         print(f"kills={kills} checkpointed-before-kill={len(frozen)} rpa-requests={sum(final.values())}")
 
         clean = tmp_path / "clean"
-        asyncio.run(run_experiment(spec, clean))
+        asyncio.run(run_experiment(spec.model_copy(update={"name": "clean"}), clean))
         # A finished experiment re-run makes no request at all.
         before = len(stub.requests)
         proc = subprocess.run(cmd, env=env, capture_output=True, timeout=120, check=False)
@@ -115,5 +120,8 @@ def test_kill_minus_nine_and_resume(tmp_path: Path) -> None:
         assert [a["answer"] for a in rec["transcript"]] == [
             a["answer"] for a in expected[run_id]["transcript"]
         ]
-    for db in ("checkpoints.sqlite", "results.sqlite", "llm-cache.sqlite"):
+    files = (
+        ("llm-cache.sqlite",) if database else ("checkpoints.sqlite", "results.sqlite", "llm-cache.sqlite")
+    )
+    for db in files:
         assert _integrity(exp / db) == "ok", db

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -54,15 +55,22 @@ def test_ray_executor_equals_local_and_resumes_a_killed_worker(tmp_path: Path) -
         pytest.skip("PostgreSQL server binaries not found (scripts/test.sh installs Debian's postgresql)")
     prefix = _isolated_network()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAY_USAGE_STATS_ENABLED": "0"}
-    proc = subprocess.run(
+    # Its own session, so that a hung scenario is killed with everything it started.
+    proc = subprocess.Popen(
         [*prefix, sys.executable, str(HERE / "ray_scenario.py"), str(tmp_path)],
         env=env,
-        capture_output=True,
-        timeout=480,
-        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
+    try:
+        _, stderr = proc.communicate(timeout=480)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, stderr = proc.communicate()
+        pytest.fail(f"the Ray scenario did not finish in 480 s: {stderr.decode()[-3000:]}")
     report_file = tmp_path / "report.json"
-    assert proc.returncode == 0 and report_file.exists(), proc.stderr.decode()[-3000:]
+    assert proc.returncode == 0 and report_file.exists(), stderr.decode()[-3000:]
     report = json.loads(report_file.read_text())
     print({k: report[k] for k in ("local_seconds", "ray_seconds", "killed", "checkpointed_before_kill")})
 

@@ -27,14 +27,6 @@ SPEC = ExperimentSpec(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest) -> str | None:
-    """Each experiment test runs on SQLite files and on a real PostgreSQL database."""
-    if request.param == "sqlite":
-        return None
-    return str(request.getfixturevalue("postgres_url"))
-
-
 def test_plan_runs_cross_product() -> None:
     runs = plan_runs(SPEC)
     assert len(runs) == 2 * 1 * 2 * 1 * 1 * 1 * 2

@@ -132,10 +132,20 @@ async def open_checkpointer(url: str | None, exp_dir: Path) -> AsyncIterator[Bas
         async with AsyncPostgresSaver.from_conn_string(url) as saver:
             # Workers starting together would race through LangGraph's migrations; a
             # session-level advisory lock lets one migrate while the others wait.
+            # Polling pg_try_advisory_lock, never waiting inside a statement: the
+            # migrations build indexes CONCURRENTLY, which wait for every open
+            # transaction, including a blocked pg_advisory_lock() call (a deadlock that
+            # PostgreSQL does not detect).
             import psycopg
 
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as lock:
-                await lock.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK,))
+                while True:
+                    row = await (
+                        await lock.execute("SELECT pg_try_advisory_lock(%s)", (_SETUP_LOCK,))
+                    ).fetchone()
+                    if row and row[0]:
+                        break
+                    await asyncio.sleep(0.1)
                 await saver.setup()
             yield saver
         return
