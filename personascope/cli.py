@@ -350,6 +350,10 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
             "this experiment directory already has runs: pass "
             "--resume to continue it (finished runs are not re-run) or choose --dir",
         )
+    if args.executor == "ray" and not spec.database:
+        raise InputError(
+            args.spec, "database", "the Ray executor needs a shared postgresql:// database (or env:NAME)"
+        )
     if args.address and args.executor != "ray":
         raise InputError(
             "command line", "--address", "only the ray executor joins a cluster (--executor ray)"

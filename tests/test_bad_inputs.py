@@ -105,6 +105,42 @@ CASES: list[tuple[str, dict[str, str], list[str], list[str]]] = [
     ),
     # experiment specs
     (
+        "spec: Ray without a shared database",
+        {"x.yaml": "characters: [alice]\nscales: [ipip-bfm-50]\n"},
+        ["experiment", "{tmp}/x.yaml", "--dir", "{tmp}/exp", "--executor", "ray"],
+        ["x.yaml", "database", "postgresql://"],
+    ),
+    (
+        "cli: --address without Ray",
+        {"x.yaml": "characters: [alice]\nscales: [ipip-bfm-50]\n"},
+        ["experiment", "{tmp}/x.yaml", "--dir", "{tmp}/exp", "--address", "auto"],
+        ["--address", "--executor ray"],
+    ),
+    (
+        "spec: unknown endpoint pool",
+        {"x.yaml": "characters: [alice]\nscales: [ipip-bfm-50]\nrpa_models: ['openai-compatible:m@fleet']\n"},
+        ["experiment", "{tmp}/x.yaml", "--dir", "{tmp}/exp"],
+        ["rpa_models[0]", "pool name"],
+    ),
+    (
+        "spec: endpoint pool without URLs",
+        {"x.yaml": "characters: [alice]\nscales: [ipip-bfm-50]\nendpoints: {fleet: ['gpu1:8000']}\n"},
+        ["experiment", "{tmp}/x.yaml", "--dir", "{tmp}/exp"],
+        ["x.yaml", "endpoints", "http"],
+    ),
+    (
+        "spec: database that is not PostgreSQL",
+        {"x.yaml": "characters: [alice]\nscales: [ipip-bfm-50]\ndatabase: mysql://db/x\n"},
+        ["experiment", "{tmp}/x.yaml", "--dir", "{tmp}/exp"],
+        ["x.yaml", "database", "postgresql://"],
+    ),
+    (
+        "spec: database variable not set",
+        {"x.yaml": "characters: [alice]\nscales: [ipip-bfm-50]\ndatabase: env:NO_SUCH_PS_DB\n"},
+        ["experiment", "{tmp}/x.yaml", "--dir", "{tmp}/exp"],
+        ["x.yaml", "database", "NO_SUCH_PS_DB"],
+    ),
+    (
         "spec: unknown character",
         {"x.yaml": "characters: [moriarty]\nscales: [ipip-bfm-50]\n"},
         ["experiment", "{tmp}/x.yaml", "--dir", "{tmp}/exp"],
