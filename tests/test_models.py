@@ -345,3 +345,34 @@ def test_malformed_200_responses_are_retried(fault: str) -> None:
         model = resolve_model(f"openai-compatible:s@{stub.base_url}", ModelParams(max_retries=1))
         with pytest.raises(MalformedResponseError, match="after 2 attempt"):
             model.invoke("hi")
+
+
+def test_a_locked_or_broken_cache_does_not_fail_the_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holding the cache file's write lock past SQLite's busy timeout, or an
+    unreadable cache: the call goes to the model and succeeds (the cache is an optimisation)."""
+    import sqlite3
+
+    from personascope.agents.cache import LLMCache
+
+    cache = tmp_path / "llm-cache.sqlite"
+    with StubOpenAI() as stub:
+        model = resolve_model(f"openai-compatible:stub@{stub.base_url}", ModelParams(cache_path=cache))
+        store = LLMCache(cache)._store
+        store._conn.execute("PRAGMA busy_timeout = 50")  # not 5 s: keep the test fast
+        other = sqlite3.connect(cache, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # holds the write lock
+        try:
+            assert model.invoke("q").content == "echo: q"
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert len(stub.requests) == 1
+
+        def broken(keys: object) -> object:
+            raise sqlite3.DatabaseError("file is not a database")
+
+        monkeypatch.setattr(store, "get", broken)
+        assert model.invoke("q").content == "echo: q"
+        assert len(stub.requests) == 2

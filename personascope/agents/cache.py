@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +24,7 @@ from langchain_core.outputs import ChatGeneration, Generation
 from langgraph.cache.sqlite import SqliteCache
 
 _NS = ("personascope", "llm")
+log = logging.getLogger(__name__)
 
 
 def _encode(generations: Sequence[Generation]) -> str:
@@ -69,7 +72,14 @@ class LLMCache(BaseCache):
 
     def lookup(self, prompt: str, llm_string: str) -> RETURN_VAL_TYPE | None:
         k = (_NS, _key(prompt, llm_string))
-        found = self._store.get([k])
+        try:
+            found = self._store.get([k])
+        except sqlite3.Error as exc:
+            # The cache is an optimisation: a file locked by another worker past SQLite's
+            # busy timeout, or damaged, must not fail the model call. The checkpoints are
+            # what guarantees that nothing is asked twice.
+            log.warning("LLM cache %s unreadable (%s): calling the model", self.path, exc)
+            found = {}
         if k not in found:
             self.misses += 1
             return None
@@ -77,7 +87,10 @@ class LLMCache(BaseCache):
         return _decode(found[k])
 
     def update(self, prompt: str, llm_string: str, return_val: RETURN_VAL_TYPE) -> None:
-        self._store.set({(_NS, _key(prompt, llm_string)): (_encode(return_val), None)})
+        try:
+            self._store.set({(_NS, _key(prompt, llm_string)): (_encode(return_val), None)})
+        except sqlite3.Error as exc:
+            log.warning("LLM cache %s not written (%s)", self.path, exc)
 
     def clear(self, **kwargs: Any) -> None:
         self._store.clear([_NS])
