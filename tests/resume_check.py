@@ -13,8 +13,9 @@ from personascope.memories.characters import load_character
 
 
 def rpa_key(body: dict[str, Any]) -> tuple[str, str] | None:
-    """(character prompt prefix, question) of an RPA request; None for assessor requests."""
-    if "response_format" in body:
+    """(character prompt prefix, question) of an RPA request; None for assessor requests and
+    for bodies cut short by the kill (the server read nothing: ``{}``)."""
+    if "response_format" in body or not body.get("messages"):
         return None
     msgs = body["messages"]
     return str(msgs[0]["content"])[:30], str(msgs[-1]["content"])
