@@ -12,7 +12,6 @@ requests) text that ignores the requested schema.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import random
@@ -20,10 +19,9 @@ import re
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from stub_openai import LoopbackServer
+from stub_openai import JsonHandler, LoopbackServer
 
 FAULTS = ("500", "502", "503", "429", "hang", "drop", "malformed", "empty", "ignore_schema")
 
@@ -68,15 +66,8 @@ class FaultyOpenAI(LoopbackServer):
         self._lock = threading.Lock()
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in separate writes: without this, Nagle + delayed ACK add
-            # ~40 ms to every response.
-            disable_nagle_algorithm = True
+        class Handler(JsonHandler):
             timeout = 30
-
-            def log_message(self, *args: Any) -> None:
-                pass
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -116,22 +107,6 @@ class FaultyOpenAI(LoopbackServer):
                 if fault == "ignore_schema":
                     return self._send(200, stub.completion(body, "I'd rather just chat, no JSON today."))
                 return self._send(200, stub.completion(body, reply_for(body)))
-
-            def _send(
-                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
-            ) -> None:
-                self._raw(status, json.dumps(payload).encode(), headers)
-
-            def _raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                # The client may have timed out and left: the point of the "hang" fault.
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(data)
 
         self._serve(Handler)
 
