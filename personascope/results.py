@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 import pandas as pd
 
@@ -165,7 +165,11 @@ class PostgresResults:
         return [r[0] if isinstance(r[0], dict) else json.loads(r[0]) for r in rows]
 
     def exists(self) -> bool:
-        return bool(self.records())
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM personascope_runs WHERE experiment = %s LIMIT 1", (self.experiment,)
+            ).fetchone()
+        return row is not None
 
 
 _PG_READY: set[str] = set()
@@ -190,6 +194,10 @@ CREATE TABLE IF NOT EXISTS personascope_runs (
 """
 
 
+def is_postgres_url(url: str | None) -> TypeGuard[str]:
+    return url is not None and url.startswith(("postgresql://", "postgres://"))
+
+
 def resolve_url(value: str | None) -> str | None:
     """A database setting as written in a spec: a URL, or ``env:NAME`` to keep the
     password out of files (the spec is copied into the experiment directory)."""
@@ -197,7 +205,7 @@ def resolve_url(value: str | None) -> str | None:
         name = value[4:]
         url = os.environ.get(name)
         if not url:
-            raise InputError("database", value, f"environment variable {name} is not set")
+            raise InputError(value, "database", f"environment variable {name} is not set")
         return url
     return value
 
@@ -211,7 +219,7 @@ def open_store(location: str | Path, experiment: str | None = None) -> ResultsSt
     text = str(location)
     if text.startswith("env:"):
         text = resolve_url(text) or ""
-    if text.startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(text):
         return PostgresResults(text, experiment or "experiment")
     spec_file = Path(location) / "spec.yaml"
     if spec_file.exists():
@@ -219,7 +227,7 @@ def open_store(location: str | Path, experiment: str | None = None) -> ResultsSt
 
         spec = yaml.safe_load(spec_file.read_text()) or {}
         url = resolve_url(spec.get("database") or spec.get("checkpointer"))
-        if url and url.startswith(("postgresql://", "postgres://")):
+        if is_postgres_url(url):
             return PostgresResults(url, experiment or str(spec.get("name") or "experiment"))
     return SqliteResults(location)
 

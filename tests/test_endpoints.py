@@ -124,3 +124,16 @@ def test_experiment_on_a_named_fleet(tmp_path: Path) -> None:
     assert not rec["failures"]
     with pytest.raises(ValueError, match="http"):
         ExperimentSpec(characters=["alice"], scales=["ipip-bfm-50"], endpoints={"fleet": ["gpu1:8000"]})
+
+
+def test_a_spec_may_only_use_the_pools_it_lists(tmp_path: Path) -> None:
+    from personascope.graphs.runner import check_spec
+
+    register_pools({"leftover": ["http://127.0.0.1:1/v1"]})  # from an earlier experiment
+    spec = ExperimentSpec(
+        characters=["alice"], scales=["ipip-bfm-50"], interviewer_model="openai-compatible:m@leftover"
+    )
+    with pytest.raises(InputError) as info:
+        check_spec(spec, "spec.yaml")
+    assert info.value.field == "interviewer_model" and "not a pool name listed" in info.value.detail
+    check_spec(spec.model_copy(update={"endpoints": {"leftover": ["http://127.0.0.1:2/v1"]}}), "spec.yaml")

@@ -62,6 +62,8 @@ class EndpointPool:
 
     def __init__(self, urls: Iterable[str], cooldown: float = 10.0, probe_timeout: float = 3.0) -> None:
         self.urls = check_urls(urls, "endpoint pool")
+        # The client is configured with the first URL: its path is what requests start with.
+        self._prefix = httpx.URL(self.urls[0]).raw_path.decode().rstrip("/")
         self.cooldown = cooldown
         self.probe_timeout = probe_timeout
         self.sent: Counter[str] = Counter()
@@ -134,9 +136,9 @@ class EndpointPool:
 
     def rewrite(self, request: httpx.Request, url: str) -> httpx.Request:
         """The request re-addressed to ``url`` (the client is configured with the first URL)."""
-        prefix = httpx.URL(self.urls[0]).raw_path.decode().rstrip("/")
         path = request.url.raw_path.decode()
-        target = httpx.URL(url + (path[len(prefix) :] if path.startswith(prefix) else path))
+        rel = path[len(self._prefix) :] if path.startswith(self._prefix) else path
+        target = httpx.URL(url + rel)
         headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"host"]
         return httpx.Request(
             request.method, target, headers=headers, content=request.content, extensions=request.extensions

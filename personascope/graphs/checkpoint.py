@@ -31,16 +31,13 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from personascope.errors import InputError
+from personascope.results import is_postgres_url
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 CHECKPOINT_FILE = "checkpoints.sqlite"
 _SETUP_LOCK = 0x6C67_7365_7475_70  # "lgsetup": any fixed 64-bit key
-
-
-def is_postgres_url(url: str | None) -> bool:
-    return bool(url) and str(url).startswith(("postgresql://", "postgres://"))
 
 
 class ThreadedSqliteSaver(SqliteSaver):
@@ -128,7 +125,6 @@ async def open_checkpointer(url: str | None, exp_dir: Path) -> AsyncIterator[Bas
             raise InputError(
                 "checkpointer", "postgresql", "install personascope[distributed] to use a PostgreSQL URL"
             ) from None
-        assert url is not None
         async with AsyncPostgresSaver.from_conn_string(url) as saver:
             # Workers starting together would race through LangGraph's migrations; a
             # session-level advisory lock lets one migrate while the others wait.

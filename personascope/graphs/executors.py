@@ -91,9 +91,10 @@ def run_with_ray(
     try:
         task = ray.remote(num_cpus=num_cpus, max_retries=max_retries)(run_chunk)
         spec_data = spec.model_dump(mode="json")
+        plans = plan_runs(spec)
         pending = {
             task.remote(spec_data, str(exp.resolve()), chunk): chunk
-            for chunk in chunks(plan_runs(spec), spec.concurrency)
+            for chunk in chunks(plans, spec.concurrency)
         }
         outcomes: list[RunOutcome] = []
         while pending:
@@ -108,7 +109,7 @@ def run_with_ray(
                     outcomes.append(outcome)
                     if on_done:
                         on_done(outcome)
-        order = {p.run_id: i for i, p in enumerate(plan_runs(spec))}
+        order = {p.run_id: i for i, p in enumerate(plans)}
         return sorted(outcomes, key=lambda o: order[o.plan.run_id])
     finally:
         if started_here:

@@ -23,16 +23,16 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from personascope.agents.endpoints import register_pools
+from personascope.agents.endpoints import check_urls, register_pools
 from personascope.agents.rpa import RolePlayingAgent
 from personascope.errors import InputError, from_validation_error
-from personascope.graphs.checkpoint import is_postgres_url, open_checkpointer
+from personascope.graphs.checkpoint import open_checkpointer
 from personascope.graphs.context import Context, Method
 from personascope.graphs.pipeline import build_pipeline_graph
 from personascope.graphs.state import PipelineState
 from personascope.memories.characters import load_character
 from personascope.memories.store import MemoryStore
-from personascope.results import resolve_url, run_id
+from personascope.results import is_postgres_url, resolve_url, run_id
 from personascope.scales import load_scale
 
 
@@ -78,9 +78,12 @@ class ExperimentSpec(BaseModel):
     @classmethod
     def _endpoints(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
         for name, urls in v.items():
-            bad = [u for u in urls if not u.startswith(("http://", "https://"))]
-            if not urls or bad or name.startswith(("http://", "https://")) or "," in name:
-                raise ValueError(f"{name!r}: expected a name and a list of http(s):// base URLs")
+            if name.startswith(("http://", "https://")) or "," in name:
+                raise ValueError(f"{name!r}: expected a pool name, not URLs")
+            try:
+                check_urls(urls, name)
+            except InputError as exc:
+                raise ValueError(f"{name!r}: {exc.detail}") from None
         return v
 
     @field_validator("database")
@@ -154,12 +157,24 @@ def check_spec(spec: ExperimentSpec, source: str | Path) -> None:
             load_scale(s)
         except InputError as exc:
             raise InputError(source, f"scales[{i}]", f"{s!r}: {exc.detail}") from None
-    for field in ("rpa_models", "assessor_models"):
-        for i, m in enumerate(getattr(spec, field)):
-            try:
-                parse_spec(m)
-            except InputError as exc:
-                raise InputError(source, f"{field}[{i}]", f"{m!r}: {exc.field}: {exc.detail}") from None
+    models = [
+        (f"{f}[{i}]", m) for f in ("rpa_models", "assessor_models") for i, m in enumerate(getattr(spec, f))
+    ]
+    for field, m in [*models, ("interviewer_model", spec.interviewer_model)]:
+        try:
+            parsed = parse_spec(m)
+        except InputError as exc:
+            raise InputError(source, field, f"{m!r}: {exc.field}: {exc.detail}") from None
+        # Pool names are registered process-wide; a spec may only use the ones it lists
+        # (not a name left over from another experiment run in this process).
+        target = parsed.base_url or ""
+        named_pool = not target.startswith(("http://", "https://")) and "," not in target
+        if parsed.provider == "openai-compatible" and named_pool and target not in spec.endpoints:
+            raise InputError(
+                source,
+                field,
+                f"{m!r}: {target!r} is not a pool name listed under endpoints ({sorted(spec.endpoints)})",
+            )
 
 
 @dataclass(frozen=True)
