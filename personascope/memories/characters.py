@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from personascope import safeio
 from personascope.errors import InputError, from_validation_error
 
 _SUFFIXES = (".yaml", ".yml", ".json")
@@ -78,30 +79,73 @@ class Character(BaseModel):
 
 
 def _read(path: Path) -> Any:
-    from personascope.scales.loader import read_data_file
+    return safeio.read_data_file(path)
 
-    return read_data_file(path)
+
+ALLOW_OUTSIDE_ENV = "PERSONASCOPE_ALLOW_OUTSIDE_FILES"
+
+
+def _allow_outside(option: bool | None) -> bool:
+    if option is not None:
+        return option
+    return os.environ.get(ALLOW_OUTSIDE_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+def memories_path(mem_file: str, source: str | Path, base_dir: Path | None, allow_outside: bool) -> Path:
+    """Where a profile's ``memories_file`` lives: relative to the profile's folder, and
+    inside it unless ``allow_outside`` (a profile from elsewhere must not be able to send
+    ``/etc/passwd`` or ``~/.ssh/id_rsa`` into prompts)."""
+    base = base_dir if base_dir is not None else Path(".")
+    path = base / mem_file
+    if allow_outside:
+        return path
+    if Path(mem_file).is_absolute():
+        raise InputError(
+            source,
+            "memories_file",
+            f"absolute path {mem_file!r} refused (expected a path relative to the profile's folder; "
+            f"set {ALLOW_OUTSIDE_ENV}=1 to allow files elsewhere)",
+        )
+    # resolve() follows symbolic links: a link inside the folder to a file outside is refused too.
+    root = base.resolve()
+    if not path.resolve().is_relative_to(root):
+        raise InputError(
+            source,
+            "memories_file",
+            f"{mem_file!r} is outside the profile's folder {root} (expected a file inside it; "
+            f"set {ALLOW_OUTSIDE_ENV}=1 to allow files elsewhere)",
+        )
+    return path
 
 
 def _memories_from_file(path: Path, source: Path) -> list[str]:
-    if not path.is_file():
+    if not path.exists():
         raise InputError(source, "memories_file", f"{path} does not exist (expected a .txt or .jsonl file)")
-    if path.suffix == ".jsonl":
-        from personascope.scales.loader import read_jsonl
-
-        out = []
-        for n, row in read_jsonl(path):
-            chunk = row.get("text") if isinstance(row, dict) else row
-            if not isinstance(chunk, str):
-                raise InputError(path, f"line {n}", "expected a string or an object with 'text'")
-            out.append(chunk)
-        return out
-    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".jsonl":
+            out = []
+            for n, row in safeio.read_jsonl(path):
+                chunk = row.get("text") if isinstance(row, dict) else row
+                if not isinstance(chunk, str):
+                    raise InputError(path, f"line {n}", "expected a string or an object with 'text'")
+                out.append(chunk)
+            return out
+        text = safeio.read_text_bounded(path)
+    except InputError as exc:
+        # One line naming the profile, its field, the memories file and what is wrong with it.
+        where = "" if exc.field == "(file)" else f" {exc.field}"
+        raise InputError(source, "memories_file", f"{path}{where}: {exc.detail}") from None
     return [c.strip() for c in text.split("\n\n") if c.strip()]
 
 
-def character_from_data(data: Any, source: str | Path, base_dir: Path | None = None) -> Character:
-    """Validate parsed profile data into a :class:`Character`."""
+def character_from_data(
+    data: Any, source: str | Path, base_dir: Path | None = None, *, allow_outside: bool | None = None
+) -> Character:
+    """Validate parsed profile data into a :class:`Character`.
+
+    ``allow_outside``: accept a ``memories_file`` outside ``base_dir`` (default: the
+    environment variable ``PERSONASCOPE_ALLOW_OUTSIDE_FILES``, else refused).
+    """
     if not isinstance(data, dict):
         raise InputError(source, "(top level)", "expected a mapping of profile fields")
     data = dict(data)
@@ -109,7 +153,7 @@ def character_from_data(data: Any, source: str | Path, base_dir: Path | None = N
     if mem_file is not None:
         if not isinstance(mem_file, str):
             raise InputError(source, "memories_file", f"expected a relative path, got {mem_file!r}")
-        path = (base_dir or Path(".")) / mem_file
+        path = memories_path(mem_file, source, base_dir, _allow_outside(allow_outside))
         data["memories"] = [*(data.get("memories") or []), *_memories_from_file(path, Path(source))]
     try:
         return Character.model_validate(data)
@@ -147,20 +191,23 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 _FILE_CACHE: dict[str, tuple[tuple[Path, ...], tuple[Any, ...], Character]] = {}
 
 
-def load_character_file(path: str | Path) -> Character:
+def load_character_file(path: str | Path, *, allow_outside: bool | None = None) -> Character:
+    """A profile file (parsed once per version of it and of its memories file)."""
     p = Path(path)
+    outside = _allow_outside(allow_outside)
     # abspath, not resolve(): this runs once per item and resolve() walks the path with syscalls.
     key = os.path.abspath(p)
     cached = _FILE_CACHE.get(key)
-    if cached is not None and tuple(_stamp(f) for f in cached[0]) == cached[1]:
+    if cached is not None and cached[1] == (outside, *(_stamp(f) for f in cached[0])):
         return cached[2]
     data = _read(p)
-    character = character_from_data(data, p, p.parent)
+    character = character_from_data(data, p, p.parent, allow_outside=outside)
     validate_labels(character, p)
     deps: tuple[Path, ...] = (p,)
     if isinstance(data, dict) and isinstance(data.get("memories_file"), str):
         deps = (p, p.parent / data["memories_file"])
-    _FILE_CACHE[key] = (deps, tuple(_stamp(f) for f in deps), character)
+    # The option is part of the key: a profile accepted with it must be refused without it.
+    _FILE_CACHE[key] = (deps, (outside, *(_stamp(f) for f in deps)), character)
     return character
 
 
@@ -188,14 +235,15 @@ def list_characters() -> list[Character]:
     return [_builtin(i) for i in builtin_character_ids()]
 
 
-def load_character(id_or_path: str | Path) -> Character:
-    """A shipped character by id, or a profile file."""
+def load_character(id_or_path: str | Path, *, allow_outside: bool | None = None) -> Character:
+    """A shipped character by id, or a profile file (``allow_outside``: see
+    :func:`character_from_data`)."""
     text = str(id_or_path)
     if text in builtin_character_ids():
         return _builtin(text)
     path = Path(text)
     if path.suffix.lower() in _SUFFIXES or path.exists():
-        return load_character_file(path)
+        return load_character_file(path, allow_outside=allow_outside)
     raise InputError(
         text,
         "character",

@@ -15,14 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from personascope import safeio
 from personascope.errors import InputError
 from personascope.memories.characters import Character, character_from_data
 
 
 def _read_json(path: Path) -> Any:
-    from personascope.scales.loader import read_data_file
-
-    return read_data_file(path)
+    return safeio.read_data_file(path)
 
 
 def _number(value: Any) -> float | None:
@@ -46,14 +45,12 @@ def import_chatharuhi(
         sp = p / "system_prompt.txt"
         if not sp.is_file():
             raise InputError(p, "system_prompt.txt", "missing (expected a ChatHaruhi character folder)")
-        system_prompt = sp.read_text(encoding="utf-8").strip()
+        system_prompt = safeio.read_text_bounded(sp).strip()
         texts = p / "texts"
         if texts.is_dir():
-            memories = [f.read_text(encoding="utf-8").strip() for f in sorted(texts.glob("*.txt"))]
+            memories = [safeio.read_text_bounded(f).strip() for f in sorted(texts.glob("*.txt"))]
     elif p.is_file() and p.suffix == ".jsonl":
-        from personascope.scales.loader import read_jsonl
-
-        for n, row in read_jsonl(p):
+        for n, row in safeio.read_jsonl(p):
             if not isinstance(row, dict) or not isinstance(row.get("text"), str):
                 raise InputError(p, f"line {n}", "expected an object with a 'text' string")
             markers = {v for k, v in row.items() if k != "text" and isinstance(v, str)}

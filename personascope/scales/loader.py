@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from personascope import safeio
 from personascope.errors import InputError, from_validation_error
 from personascope.scales.importers import (
     from_incharacter,
@@ -25,36 +24,18 @@ _SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def read_data_file(path: Path) -> Any:
-    """Parse a YAML or JSON file, or raise one :class:`InputError` naming it."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "(file)", "file does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, "(file)", f"cannot read as UTF-8 text ({exc})") from None
-    try:
-        if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "(document)"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(path, where, f"invalid YAML: {problem}") from None
+    """Parse a YAML or JSON file, or raise one :class:`InputError` naming it.
+
+    Bounded (size, regular files only, YAML aliases) and strict (duplicate keys are
+    refused): see :mod:`personascope.safeio`.
+    """
+    return safeio.read_data_file(path)
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
     """``(line number, parsed value)`` of each non-blank line of a JSONL file, or one
     :class:`InputError` naming the line that is not JSON."""
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            yield n, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"line {n}", f"invalid JSON: {exc.msg}") from None
+    return safeio.read_jsonl(path)
 
 
 def scale_from_data(data: Any, source: str | Path) -> Scale:
