@@ -69,14 +69,19 @@ def test_icc_hand_derived() -> None:
     assert math.isclose(rel.icc(x, "ICC2"), 2 / 3)
 
 
-def test_test_retest_consistency() -> None:
+def test_mean_repeat_correlation() -> None:
     x = np.array([[1, 2, 1], [2, 3, 3], [3, 5, 2], [4, 4, 4]], dtype=float)
     rs = [np.corrcoef(x[:, a], x[:, b])[0, 1] for a, b in ((0, 1), (0, 2), (1, 2))]
-    assert math.isclose(rel.test_retest_consistency(x), float(np.mean(rs)))
+    assert math.isclose(rel.mean_repeat_correlation(x), float(np.mean(rs)))
     with pytest.warns(rel.ReliabilityWarning, match="single repetition"):
-        assert math.isnan(rel.test_retest_consistency(x[:, :1]))
+        assert math.isnan(rel.mean_repeat_correlation(x[:, :1]))
     with pytest.warns(rel.ReliabilityWarning, match="constant"):
-        assert math.isnan(rel.test_retest_consistency(np.c_[x[:, 0], np.ones(4)]))
+        assert math.isnan(rel.mean_repeat_correlation(np.c_[x[:, 0], np.ones(4)]))
+
+
+def test_test_retest_consistency_wants_the_long_frame() -> None:
+    with pytest.raises(TypeError, match="mean_repeat_correlation"):
+        rel.test_retest_consistency(np.eye(3))  # type: ignore[arg-type]
 
 
 def test_omega_recovers_exact_one_factor_model() -> None:

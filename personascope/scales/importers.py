@@ -9,6 +9,15 @@ Both formats are read unchanged. Facts their own code relies on, honoured here:
   ``range`` is the option range. 16Personalities is scored as a percentage
   towards the first pole (InCharacter's ``(score - 1) / 6 * 100``), which is what
   its human labels use; other scales follow their ``compute_mode``.
+* InCharacter's LOT-R file leaves item 9 ("I rarely count on good things happening
+  to me.") without a dimension although its own ``categories`` and ``reverse`` list it;
+  the LOT-R scores six items, 1, 3, 4, 7, 9 and 10 (3, 7 and 9 reversed; 2, 5, 6 and 8
+  are fillers), summed to 0-24 on 0-4 options (Scheier, M. F., Carver, C. S. &
+  Bridges, M. W. (1994). Distinguishing optimism from neuroticism (and trait anxiety,
+  self-mastery, and self-esteem): A reevaluation of the Life Orientation Test. Journal
+  of Personality and Social Psychology, 67(6), 1063-1078). The importer scores item 9
+  (:data:`_INCHARACTER_CORRECTIONS`); with 5 items the file's norm (a 6-item sum) would
+  be misapplied. InCharacter's own code drops item 9, so its LOT-R numbers are 5-item.
 * PsychoBench: ``questions`` maps id to text, ``reverse`` lists reverse-keyed ids,
   ``scale`` equals ``min + max`` of the options, ``categories`` assign items to
   dimensions, and items in no category are unscored.
@@ -27,6 +36,25 @@ from personascope.scales.schema import Scale, ScoringMode
 
 _DENOTES = re.compile(r"(-?\d+)\s+denotes\s+['\"“]([^'\"”]+)['\"”]")
 _RANGE_TEXT = re.compile(r"from\s+(-?\d+)\s+to\s+(-?\d+)")
+
+
+#: Items an InCharacter file leaves without a dimension that the instrument scores:
+#: questionnaire name -> {item id: dimension}. Applied only while the file's own
+#: ``categories`` list the item under that dimension, so another version of the file is
+#: never re-keyed by guesswork. Source: Scheier, Carver & Bridges (1994), JPSP 67(6),
+#: 1063-1078 (LOT-R: items 1, 3, 4, 7, 9, 10 scored).
+_INCHARACTER_CORRECTIONS: dict[str, dict[str, str]] = {"LOT-R": {"9": "Optimistic"}}
+
+
+def _corrected_dimension(data: dict[str, Any], name: str, qid: str) -> str | None:
+    dim = _INCHARACTER_CORRECTIONS.get(name, {}).get(qid)
+    if dim is None:
+        return None
+    for cat in data.get("categories") or []:
+        if isinstance(cat, dict) and cat.get("cat_name") == dim:
+            if qid in {str(q) for q in cat.get("cat_questions") or []}:
+                return dim
+    return None
 
 
 def is_incharacter(data: Any) -> bool:
@@ -115,6 +143,8 @@ def from_incharacter(data: dict[str, Any], source: str | Path) -> Scale:
             raise InputError(src, f"{where}.origin_en", "required field is missing")
         rewrite = {lang: q[f"rewritten_{lang}"] for lang in ("en", "zh") if q.get(f"rewritten_{lang}")}
         dim = q.get("dimension")
+        if dim is None:
+            dim = _corrected_dimension(data, name, str(qid))
         if dim is None:
             fillers.append({"id": qid, "text": text, "dimension": "-", "key": "+", "rewrite": rewrite})
             continue
