@@ -19,6 +19,7 @@ from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
 from personascope.agents.prompts import NO_MEMORIES, ROLE_PLAY_SYSTEM_PROMPT
+from personascope.agents.rpa import MAX_ANSWER_CHARS, bound_answer
 from personascope.memories.characters import Character
 from personascope.memories.store import MemoryStore
 
@@ -37,8 +38,14 @@ def build_character_agent_graph(
     *,
     k: int = 4,
     max_chars: int = 1500,
+    max_answer_chars: int | None = MAX_ANSWER_CHARS,
 ) -> StateGraph[CharacterState]:
-    """Uncompiled graph of the default RPA for ``character``."""
+    """Uncompiled graph of the default RPA for ``character``.
+
+    The reply is cut to ``max_answer_chars`` (with a note) before it enters the state:
+    the state is checkpointed, and a runaway 100 MB answer would be copied into every
+    checkpoint.
+    """
 
     def retrieve_memories(state: CharacterState) -> dict[str, Any]:
         question = str(state["messages"][-1].content) if state["messages"] else ""
@@ -55,7 +62,8 @@ def build_character_agent_graph(
             memories=memories,
         )
         reply = await model.ainvoke([SystemMessage(system), *state["messages"]])
-        return {"messages": [AIMessage(content=reply.content)]}
+        content = reply.content if isinstance(reply.content, str) else str(reply.text)
+        return {"messages": [AIMessage(content=bound_answer(content, max_answer_chars).text)]}
 
     graph = StateGraph(CharacterState)
     graph.add_node("retrieve_memories", retrieve_memories)
@@ -77,9 +85,12 @@ class CharacterAgent:
         *,
         k: int = 4,
         max_chars: int = 1500,
+        max_answer_chars: int | None = MAX_ANSWER_CHARS,
     ) -> None:
         self.character = character
-        self.graph = build_character_agent_graph(character, model, store, k=k, max_chars=max_chars).compile()
+        self.graph = build_character_agent_graph(
+            character, model, store, k=k, max_chars=max_chars, max_answer_chars=max_answer_chars
+        ).compile()
 
     async def areply(self, messages: Sequence[BaseMessage]) -> str:
         # A fresh state per call: no history leaks between questions.

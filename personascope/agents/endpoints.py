@@ -17,6 +17,7 @@ is unchanged.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import Counter
@@ -24,9 +25,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import httpx
+import openai
 
 from personascope.errors import InputError
 
+# A chat completion of a few thousand tokens is a few tens of KB; 8 MB is far beyond any
+# answer worth scoring and still small enough to hold in memory.
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 _POOLS: dict[str, tuple[str, ...]] = {}
 _FAILOVER_STATUS = {502, 503, 504}
 # Nothing listening: the server is down. Other transport errors (a stale keep-alive
@@ -238,9 +243,131 @@ def shared_pool(urls: Iterable[str]) -> EndpointPool:
         return _SHARED[key]
 
 
-def pool_clients(pool: EndpointPool, timeout: float) -> dict[str, Any]:
-    """``ChatOpenAI`` keyword arguments that route its sync and async clients through ``pool``."""
+def pool_clients(pool: EndpointPool, timeout: float, max_bytes: int = MAX_RESPONSE_BYTES) -> dict[str, Any]:
+    """``ChatOpenAI`` keyword arguments that route its sync and async clients through ``pool``;
+    each server's answer is bounded in time and size (:class:`BoundedTransport`)."""
     return {
-        "http_client": httpx.Client(transport=SyncPoolTransport(pool), timeout=timeout),
-        "http_async_client": httpx.AsyncClient(transport=PoolTransport(pool), timeout=timeout),
+        "http_client": httpx.Client(
+            transport=SyncPoolTransport(pool, SyncBoundedTransport(timeout, max_bytes)), timeout=timeout
+        ),
+        "http_async_client": httpx.AsyncClient(
+            transport=PoolTransport(pool, BoundedTransport(timeout, max_bytes)), timeout=timeout
+        ),
+    }
+
+
+# -- bounded answers ------------------------------------------------------------------
+#
+# httpx's timeouts bound each read, not the response: a server that trickles one byte a
+# second never trips a 120 s read timeout and holds the run forever. A 200 with a 100 MB
+# body is read whole and then copied into every checkpoint. These transports read the
+# body themselves, within a total deadline per attempt and up to a size limit.
+
+
+class ResponseTooLargeError(openai.OpenAIError):
+    """The endpoint's response body exceeds the size limit.
+
+    An ``OpenAIError``: the OpenAI client passes it through as-is instead of retrying
+    (a server that sent 100 MB once will send it again).
+    """
+
+
+def _too_large(request: httpx.Request, max_bytes: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"response from {request.url.host} is larger than {max_bytes} bytes (the limit of an answer)"
+    )
+
+
+def _deadline_passed(request: httpx.Request, seconds: float) -> httpx.ReadTimeout:
+    # A timeout: the OpenAI client retries it and the endpoint pool moves on to another server.
+    return httpx.ReadTimeout(f"no complete response within {seconds:g}s (total per request)", request=request)
+
+
+def _complete(response: httpx.Response, body: bytes, request: httpx.Request) -> httpx.Response:
+    # The raw bytes with the original headers: the client still decodes gzip etc. on read.
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=body,
+        extensions=response.extensions,
+        request=request,
+    )
+
+
+class BoundedTransport(httpx.AsyncBaseTransport):
+    """Async transport that reads each whole response within ``deadline`` seconds and
+    ``max_bytes`` bytes (else :class:`httpx.ReadTimeout` / :class:`ResponseTooLargeError`)."""
+
+    def __init__(
+        self,
+        deadline: float,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+        inner: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.deadline = deadline
+        self.max_bytes = max_bytes
+        self.inner = inner or httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            async with asyncio.timeout(self.deadline):
+                response = await self.inner.handle_async_request(request)
+                try:
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.stream:  # type: ignore[union-attr]
+                        size += len(chunk)
+                        if size > self.max_bytes:
+                            raise _too_large(request, self.max_bytes)
+                        chunks.append(chunk)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise _deadline_passed(request, self.deadline) from None
+        return _complete(response, b"".join(chunks), request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class SyncBoundedTransport(httpx.BaseTransport):
+    """The synchronous twin of :class:`BoundedTransport`. Without an event loop the
+    deadline is checked between chunks, each of which the client's read timeout bounds,
+    so a trickle is cut at most one read timeout late."""
+
+    def __init__(
+        self, deadline: float, max_bytes: int = MAX_RESPONSE_BYTES, inner: httpx.BaseTransport | None = None
+    ) -> None:
+        self.deadline = deadline
+        self.max_bytes = max_bytes
+        self.inner = inner or httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        start = time.monotonic()
+        response = self.inner.handle_request(request)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.stream:  # type: ignore[union-attr]
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise _too_large(request, self.max_bytes)
+                if time.monotonic() - start > self.deadline:
+                    raise _deadline_passed(request, self.deadline)
+                chunks.append(chunk)
+        finally:
+            response.close()
+        return _complete(response, b"".join(chunks), request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def bounded_clients(timeout: float, max_bytes: int = MAX_RESPONSE_BYTES) -> dict[str, Any]:
+    """``ChatOpenAI`` keyword arguments whose clients bound every response in time and size."""
+    return {
+        "http_client": httpx.Client(transport=SyncBoundedTransport(timeout, max_bytes), timeout=timeout),
+        "http_async_client": httpx.AsyncClient(
+            transport=BoundedTransport(timeout, max_bytes), timeout=timeout
+        ),
     }

@@ -44,7 +44,9 @@ from langchain_core.utils.function_calling import convert_to_json_schema
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr
 
+from personascope.agents.endpoints import MAX_RESPONSE_BYTES
 from personascope.errors import InputError
+from personascope.safeio import redact
 
 Provider = Literal["local", "openai", "openai-compatible", "fake"]
 PROVIDERS: tuple[Provider, ...] = ("local", "openai", "openai-compatible", "fake")
@@ -79,6 +81,20 @@ class ModelParams:
     trial: int = 0
     cache_path: Path | None = None
     repeat_penalty: float = 1.1
+    # Total seconds for one call, retries and back-off included (None: derived from
+    # timeout and max_retries, see call_deadline); ``timeout`` bounds each HTTP attempt,
+    # whole response included.
+    deadline: float | None = None
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+
+
+def call_deadline(params: ModelParams) -> float:
+    """The total deadline of one model call: ``params.deadline``, or every attempt's
+    ``timeout`` plus room for back-off (up to 10 s per retry) and one ``Retry-After``
+    of up to 60 s, which the OpenAI client honours."""
+    if params.deadline is not None:
+        return params.deadline
+    return (params.timeout + 10.0) * (params.max_retries + 1) + 60.0
 
 
 def parse_spec(spec: str) -> ModelSpec:
@@ -142,6 +158,35 @@ class MalformedResponseError(RuntimeError):
     """The endpoint kept answering 200 with a body that is not a chat completion."""
 
 
+class ModelDeadlineError(TimeoutError):
+    """A model call (all its attempts) did not complete within its total deadline."""
+
+
+def scrub_exception(exc: BaseException) -> BaseException:
+    """Redact configured secrets from ``exc`` and its causes, in place.
+
+    In place, so the type survives: the OpenAI client's retries and callers that catch
+    ``openai.APIStatusError`` still see what they expect. Some endpoints echo the
+    ``Authorization`` header in their error body, which the OpenAI client copies into
+    the exception's message and ``body``; whoever stores ``str(exc)`` would store the key.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(seen) < 16:
+        seen.add(id(current))
+        current.args = tuple(redact(a) if isinstance(a, str) else a for a in current.args)
+        if isinstance(getattr(current, "message", None), str):
+            current.message = redact(current.message)  # type: ignore[attr-defined]
+        body = getattr(current, "body", None)
+        if body is not None:
+            try:
+                current.body = json.loads(redact(json.dumps(body)))  # type: ignore[attr-defined]
+            except (TypeError, ValueError):
+                current.body = redact(str(body))  # type: ignore[attr-defined]
+        current = current.__cause__ or current.__context__
+    return exc
+
+
 class _EmptyChoices(ValueError):
     pass
 
@@ -162,7 +207,7 @@ def _backoff(attempt: int) -> float:
 
 
 def _malformed_reason(exc: BaseException, attempts: int) -> str:
-    return f"malformed response after {attempts} attempt(s): {type(exc).__name__}: {str(exc)[:200]}"
+    return redact(f"malformed response after {attempts} attempt(s): {type(exc).__name__}: {str(exc)[:200]}")
 
 
 class PersonaChatOpenAI(ChatOpenAI):
@@ -177,6 +222,9 @@ class PersonaChatOpenAI(ChatOpenAI):
     max_concurrency: int = 8
     spec: str = ""
     legacy_max_tokens: bool = False
+    # Total seconds for one call (all attempts); None: unbounded (the transports still
+    # bound each attempt).
+    deadline: float | None = None
 
     def _get_request_payload(
         self, input_: LanguageModelInput, *, stop: list[str] | None = None, **kwargs: Any
@@ -201,13 +249,19 @@ class PersonaChatOpenAI(ChatOpenAI):
     ) -> ChatResult:
         with _sync_limit(self._endpoint, self.max_concurrency):
             retries = self.max_retries or 0
-            for attempt in range(retries + 1):
-                try:
-                    return _checked(super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs))
-                except _MALFORMED as exc:
-                    if attempt == retries:
-                        raise MalformedResponseError(_malformed_reason(exc, attempt + 1)) from None
-                    time.sleep(_backoff(attempt))
+            try:
+                for attempt in range(retries + 1):
+                    try:
+                        return _checked(
+                            super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+                        )
+                    except _MALFORMED as exc:
+                        if attempt == retries:
+                            raise MalformedResponseError(_malformed_reason(exc, attempt + 1)) from None
+                        time.sleep(_backoff(attempt))
+            except Exception as exc:
+                scrub_exception(exc)
+                raise
         raise AssertionError("unreachable")
 
     async def _agenerate(
@@ -218,16 +272,39 @@ class PersonaChatOpenAI(ChatOpenAI):
         **kwargs: Any,
     ) -> ChatResult:
         async with _async_limit(self._endpoint, self.max_concurrency):
-            retries = self.max_retries or 0
-            for attempt in range(retries + 1):
-                try:
-                    return _checked(
-                        await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
-                    )
-                except _MALFORMED as exc:
-                    if attempt == retries:
-                        raise MalformedResponseError(_malformed_reason(exc, attempt + 1)) from None
-                    await asyncio.sleep(_backoff(attempt))
+            # Inside the concurrency limit: waiting for a turn is not the endpoint's fault.
+            deadline = asyncio.timeout(self.deadline)
+            try:
+                async with deadline:
+                    return await self._agenerate_attempts(messages, stop, run_manager, **kwargs)
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                raise ModelDeadlineError(
+                    f"no complete answer within {self.deadline:g}s (the total deadline of a call, "
+                    "retries included)"
+                ) from None
+            except Exception as exc:
+                scrub_exception(exc)
+                raise
+
+    async def _agenerate_attempts(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        run_manager: AsyncCallbackManagerForLLMRun | None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        retries = self.max_retries or 0
+        for attempt in range(retries + 1):
+            try:
+                return _checked(
+                    await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+                )
+            except _MALFORMED as exc:
+                if attempt == retries:
+                    raise MalformedResponseError(_malformed_reason(exc, attempt + 1)) from None
+                await asyncio.sleep(_backoff(attempt))
         raise AssertionError("unreachable")
 
     def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
@@ -281,6 +358,7 @@ def _openai_kwargs(spec: ModelSpec, params: ModelParams) -> dict[str, Any]:
         "max_retries": params.max_retries,
         "trial": params.trial,
         "spec": spec.text,
+        "deadline": call_deadline(params),
     }
     if params.seed is not None:
         kw["seed"] = params.seed
@@ -314,7 +392,7 @@ def resolve_model(spec: str | None = None, params: ModelParams | None = None) ->
                 "OPENAI_API_KEY",
                 "environment variable is not set (the key is read from the environment only)",
             )
-        return PersonaChatOpenAI(api_key=SecretStr(key), **kw)
+        return PersonaChatOpenAI(api_key=SecretStr(key), **kw, **_bounded(p))
     kw["legacy_max_tokens"] = True
     if parsed.provider == "openai-compatible":
         from personascope.agents.endpoints import pool_clients, pool_urls, shared_pool
@@ -323,11 +401,11 @@ def resolve_model(spec: str | None = None, params: ModelParams | None = None) ->
         assert parsed.base_url is not None
         urls = pool_urls(parsed.base_url)
         if urls is None:
-            return PersonaChatOpenAI(api_key=SecretStr(key), base_url=parsed.base_url, **kw)
+            return PersonaChatOpenAI(api_key=SecretStr(key), base_url=parsed.base_url, **kw, **_bounded(p))
         # A fleet: the client talks to the first URL and the pool's transport spreads the
         # requests; the concurrency limit is per server, so the model's is that times n.
         kw["max_concurrency"] = kw.get("max_concurrency", 8) * len(urls)
-        kw.update(pool_clients(shared_pool(urls), p.timeout))
+        kw.update(pool_clients(shared_pool(urls), p.timeout, p.max_response_bytes))
         return PersonaChatOpenAI(api_key=SecretStr(key), base_url=urls[0], **kw)
     from personascope.agents.local_server import shared_server
 
@@ -338,4 +416,10 @@ def resolve_model(spec: str | None = None, params: ModelParams | None = None) ->
     kw.setdefault("max_concurrency", 1)
     # Small local models loop without a repeat penalty (llama.cpp's sampling option).
     kw["extra_body"] = {"repeat_penalty": p.repeat_penalty}
-    return LocalChatOpenAI(api_key=SecretStr("not-needed"), base_url=server.base_url, **kw)
+    return LocalChatOpenAI(api_key=SecretStr("not-needed"), base_url=server.base_url, **kw, **_bounded(p))
+
+
+def _bounded(params: ModelParams) -> dict[str, Any]:
+    from personascope.agents.endpoints import bounded_clients
+
+    return bounded_clients(params.timeout, params.max_response_bytes)

@@ -26,6 +26,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 
 from personascope.errors import InputError
+from personascope.safeio import redact
 
 ENTRY_POINT_GROUP = "personascope.rpas"
 
@@ -143,23 +144,67 @@ def get_rpa(name: str, **kwargs: Any) -> RolePlayingAgent:
 # -- calling an RPA safely ----------------------------------------------------------
 
 
-async def safe_reply(
-    agent: RolePlayingAgent, messages: Sequence[BaseMessage], *, timeout: float = 120.0
-) -> str:
-    """The agent's reply, or :class:`RPAError` with a reason: never an empty answer."""
+# An answer to one interview question is a few hundred words; anything far beyond that
+# is a runaway or hostile model, and every copy (checkpoints, results, assessor prompts)
+# multiplies it. 20,000 characters is ~5,000 tokens.
+MAX_ANSWER_CHARS = 20_000
+TRUNCATION_NOTE = "\n[answer truncated by personascope: {chars} characters, limit {limit}]"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An RPA's answer, bounded: ``text`` (cut to the limit, with a note saying so when
+    ``truncated``) and the length of the answer as received."""
+
+    text: str
+    truncated: bool
+    original_chars: int
+
+
+def bound_answer(text: str, max_answer_chars: int | None = MAX_ANSWER_CHARS) -> Reply:
+    """``text`` cut to ``max_answer_chars`` (None: no limit), with a visible note when cut:
+    a reader of the transcript, and the assessor, must know the answer did not end there."""
+    if max_answer_chars is None or len(text) <= max_answer_chars:
+        return Reply(text, False, len(text))
+    note = TRUNCATION_NOTE.format(chars=len(text), limit=max_answer_chars)
+    return Reply(text[:max_answer_chars] + note, True, len(text))
+
+
+async def safe_answer(
+    agent: RolePlayingAgent,
+    messages: Sequence[BaseMessage],
+    *,
+    timeout: float = 120.0,
+    max_answer_chars: int | None = MAX_ANSWER_CHARS,
+) -> Reply:
+    """The agent's reply, bounded and flagged (see :class:`Reply`), or :class:`RPAError`
+    with a reason (secrets redacted): never an empty answer."""
     try:
         out: Any = await asyncio.wait_for(agent.areply(messages), timeout=timeout)
     except TimeoutError:
         raise RPAError(f"no answer within {timeout:g}s", "timeout") from None
-    except RPAError:
-        raise
+    except RPAError as exc:
+        raise RPAError(redact(str(exc)), exc.kind) from None
     except Exception as exc:
-        raise RPAError(f"{type(exc).__name__}: {exc}", "exception") from exc
+        # The text is stored with the results: an endpoint may have echoed the API key into it.
+        raise RPAError(redact(f"{type(exc).__name__}: {exc}"), "exception") from None
     if not isinstance(out, str):
         raise RPAError(f"returned {type(out).__name__}, expected str", "non_text")
     if not out.strip():
         raise RPAError("returned an empty answer", "empty")
-    return out
+    return bound_answer(out, max_answer_chars)
+
+
+async def safe_reply(
+    agent: RolePlayingAgent,
+    messages: Sequence[BaseMessage],
+    *,
+    timeout: float = 120.0,
+    max_answer_chars: int | None = MAX_ANSWER_CHARS,
+) -> str:
+    """The text of :func:`safe_answer` (a truncated answer ends with a note saying so)."""
+    reply = await safe_answer(agent, messages, timeout=timeout, max_answer_chars=max_answer_chars)
+    return reply.text
 
 
 # -- conformance kit ----------------------------------------------------------------
