@@ -133,7 +133,7 @@ def test_item_audit_flags_a_miskeyed_item() -> None:
         warnings.simplefilter("error")
         audit = rel.item_audit(df)
     assert audit["flag_miskeyed"].tolist() == [False] * 5 + [True]
-    assert audit.loc["miskeyed", "alpha_if_deleted"] > rel.cronbach_alpha(df)
+    assert audit["alpha_if_deleted"]["miskeyed"] > rel.cronbach_alpha(df)
     # corrected item-total r agrees with a direct computation
     rest = df.drop(columns="i0").sum(axis=1)
-    assert math.isclose(audit.loc["i0", "corrected_item_total_r"], df["i0"].corr(rest))
+    assert math.isclose(audit["corrected_item_total_r"]["i0"], df["i0"].corr(rest))

@@ -51,9 +51,9 @@ def _corrected_dimension(data: dict[str, Any], name: str, qid: str) -> str | Non
     if dim is None:
         return None
     for cat in data.get("categories") or []:
-        if isinstance(cat, dict) and cat.get("cat_name") == dim:
-            if qid in {str(q) for q in cat.get("cat_questions") or []}:
-                return dim
+        listed = isinstance(cat, dict) and qid in {str(q) for q in cat.get("cat_questions") or []}
+        if listed and cat.get("cat_name") == dim:
+            return dim
     return None
 
 
