@@ -616,3 +616,19 @@ def test_faithfulness_trc_is_per_subject() -> None:
         warnings.simplefilter("ignore", ReliabilityWarning)
         table = faithfulness_table(items, scores, scale)
     assert table.loc["extraversion", "TrC"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "personascope.evaluation.consistency",
+        "personascope.evaluation.units",
+        "personascope.evaluation.faithfulness",
+    ],
+)
+def test_new_modules_doctests(name: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
