@@ -203,7 +203,12 @@ def measured_alignment(
             f"{dup.head(3).values.tolist()}; pass one repeat at a time (alignment_by_run)"
         )
     lab = labels[[*LABEL_COLUMNS]].copy()
-    lab["skip"] = labels["skip"].astype(bool) if "skip" in labels.columns else labels["type"] == "X"
+    own_x = labels["type"] == "X"
+    # A row without a skip decision (e.g. concatenated with label frames lacking one)
+    # falls back to its own type; bool(nan) would have skipped it silently.
+    lab["skip"] = (
+        labels["skip"].where(labels["skip"].notna(), own_x).astype(bool) if "skip" in labels else own_x
+    )
     df = lab.merge(predictions[[*keys, "score"]], on=keys, suffixes=("_label", "_pred"))
     if len(df) < len(lab):
         # Skipped pairs need no prediction; only a missing scored pair changes a number.
