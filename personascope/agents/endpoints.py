@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -306,7 +307,22 @@ class BoundedTransport(httpx.AsyncBaseTransport):
     ) -> None:
         self.deadline = deadline
         self.max_bytes = max_bytes
-        self.inner = inner or httpx.AsyncHTTPTransport()
+        self._fixed = inner
+        # One connection pool per event loop: pooled connections belong to the loop that
+        # opened them, and a model object outlives asyncio.run() calls ("Event loop is closed").
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncBaseTransport] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @property
+    def inner(self) -> httpx.AsyncBaseTransport:
+        if self._fixed is not None:
+            return self._fixed
+        loop = asyncio.get_running_loop()
+        transport = self._per_loop.get(loop)
+        if transport is None:
+            transport = self._per_loop[loop] = httpx.AsyncHTTPTransport()
+        return transport
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
@@ -327,7 +343,11 @@ class BoundedTransport(httpx.AsyncBaseTransport):
         return _complete(response, b"".join(chunks), request)
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        if self._fixed is not None:
+            await self._fixed.aclose()
+        transport = self._per_loop.pop(asyncio.get_running_loop(), None)
+        if transport is not None:
+            await transport.aclose()
 
 
 class SyncBoundedTransport(httpx.BaseTransport):
