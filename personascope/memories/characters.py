@@ -132,9 +132,10 @@ def _memories_from_file(path: Path, source: Path) -> list[str]:
             return out
         text = safeio.read_text_bounded(path)
     except InputError as exc:
-        # One line naming the profile, its field, the memories file and what is wrong with it.
-        where = "" if exc.field == "(file)" else f" {exc.field}"
-        raise InputError(source, "memories_file", f"{path}{where}: {exc.detail}") from None
+        if exc.field != "(file)":  # a line of a .jsonl file: that file and line say it best
+            raise
+        # The file as a whole (size, kind, encoding): name the profile's field and the file.
+        raise InputError(source, "memories_file", f"{path}: {exc.detail}") from None
     return [c.strip() for c in text.split("\n\n") if c.strip()]
 
 
