@@ -1,4 +1,15 @@
-"""Errors for bad user input: one error, naming the file, the field and what was expected."""
+"""One error family.
+
+- :class:`InputError`: a bad file or argument (exit code 2, one line naming the file,
+  the field and what was expected).
+- :class:`ConfigurationError`: a missing prerequisite (unknown provider, missing API
+  key, unreachable endpoint, broken plug-in), raised before any fan-out so that a
+  misconfigured run fails fast with one line instead of recording per-item failures.
+
+Every other personascope error (an RPA that fails to answer, a local model that does
+not start, answers that cannot be scored) derives from :class:`PersonascopeError` too,
+so ``except PersonascopeError`` catches the whole family.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +18,15 @@ from pathlib import Path
 from pydantic import ValidationError
 
 
-class InputError(ValueError):
+class PersonascopeError(Exception):
+    """Base of every error personascope raises on purpose."""
+
+
+class ConfigurationError(PersonascopeError):
+    """A prerequisite of a run is missing: the run cannot start (exit code 2)."""
+
+
+class InputError(PersonascopeError, ValueError):
     """A user-supplied file or argument is malformed.
 
     The message always has the form ``<source>: <field>: <what was expected>`` so
@@ -42,3 +61,6 @@ def from_validation_error(source: str | Path, exc: ValidationError) -> InputErro
     else:
         msg = f"{msg} (got {first.get('input')!r})"
     return InputError(source, loc, msg)
+
+
+__all__ = ["ConfigurationError", "InputError", "PersonascopeError", "from_validation_error"]

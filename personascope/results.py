@@ -25,23 +25,24 @@ from typing import Any, Protocol, TypeGuard
 import pandas as pd
 
 from personascope.errors import InputError
+from personascope.records import RUN_COLUMNS, SCORE_COLUMNS, RunRecord
 
 RESULTS_FILE = "results.sqlite"
 _LOCK = threading.Lock()
 
-_SCHEMA = """
+# SQL types of the indexed columns (RUN_COLUMNS); the whole record is stored beside them.
+_SQL_TYPES = {"temperature": ("REAL", "DOUBLE PRECISION"), "trial": ("INTEGER", "INTEGER")}
+
+
+def _columns_sql(dialect: int) -> str:
+    return ",\n    ".join(f"{c} {_SQL_TYPES.get(c, ('TEXT', 'TEXT'))[dialect]} NOT NULL" for c in RUN_COLUMNS)
+
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    character TEXT NOT NULL,
-    scale TEXT NOT NULL,
-    method TEXT NOT NULL,
-    rpa_model TEXT NOT NULL,
-    assessor_model TEXT NOT NULL,
-    temperature REAL NOT NULL,
-    trial INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    finished_at TEXT NOT NULL,
-    record TEXT NOT NULL
+    {_columns_sql(0)},
+    record TEXT NOT NULL,
+    PRIMARY KEY (run_id)
 )
 """
 
@@ -74,28 +75,24 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def _row(record: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        record["run_id"],
-        record["character"],
-        record["scale"],
-        record["method"],
-        record["rpa_model"],
-        record["assessor_model"],
-        float(record["temperature"]),
-        int(record["trial"]),
-        record["status"],
-        record["finished_at"],
-        json.dumps(record, ensure_ascii=False, default=str),
-    )
+def _row(record: RunRecord) -> tuple[Any, ...]:
+    return (*record.row().values(), record.model_dump_json())
+
+
+def _parse(raw: Any) -> RunRecord:
+    # Older records (schema version 1) are migrated by RunRecord's validator.
+    return RunRecord.model_validate(raw if isinstance(raw, dict) else json.loads(raw))
+
+
+_PLACEHOLDERS = len(RUN_COLUMNS) + 1
 
 
 class ResultsStore(Protocol):
     """Where run records live: SQLite in the experiment directory, or PostgreSQL."""
 
-    def write(self, record: dict[str, Any]) -> None: ...
+    def write(self, record: RunRecord) -> None: ...
 
-    def records(self) -> list[dict[str, Any]]: ...
+    def records(self) -> list[RunRecord]: ...
 
     def exists(self) -> bool: ...
 
@@ -106,16 +103,18 @@ class SqliteResults:
     def __init__(self, experiment_dir: str | Path) -> None:
         self.path = Path(experiment_dir) / RESULTS_FILE
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: RunRecord) -> None:
         with _LOCK, _connect(self.path) as conn:
-            conn.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", _row(record))
+            conn.execute(
+                f"INSERT OR REPLACE INTO runs VALUES ({','.join('?' * _PLACEHOLDERS)})", _row(record)
+            )
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[RunRecord]:
         if not self.path.exists():
             return []
         with _connect(self.path) as conn:
             rows = conn.execute("SELECT record FROM runs ORDER BY run_id").fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [_parse(r[0]) for r in rows]
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -147,22 +146,22 @@ class PostgresResults:
             _PG_READY.add(self.url)
         return conn
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: RunRecord) -> None:
         with self._conn() as conn:
             conn.execute(
-                "INSERT INTO personascope_runs VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+                f"INSERT INTO personascope_runs VALUES ({','.join(['%s'] * (_PLACEHOLDERS + 1))}) "
                 "ON CONFLICT (experiment, run_id) DO UPDATE SET status = EXCLUDED.status, "
                 "finished_at = EXCLUDED.finished_at, record = EXCLUDED.record",
                 (self.experiment, *_row(record)),
             )
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[RunRecord]:
         with self._conn() as conn:
             rows = conn.execute(
                 "SELECT record FROM personascope_runs WHERE experiment = %s ORDER BY run_id",
                 (self.experiment,),
             ).fetchall()
-        return [r[0] if isinstance(r[0], dict) else json.loads(r[0]) for r in rows]
+        return [_parse(r[0]) for r in rows]
 
     def exists(self) -> bool:
         with self._conn() as conn:
@@ -175,19 +174,10 @@ class PostgresResults:
 _PG_READY: set[str] = set()
 _PG_LOCK = 0x7065_7273_6F6E  # "person": any fixed 64-bit key
 
-_PG_SCHEMA = """
+_PG_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS personascope_runs (
     experiment TEXT NOT NULL,
-    run_id TEXT NOT NULL,
-    character TEXT NOT NULL,
-    scale TEXT NOT NULL,
-    method TEXT NOT NULL,
-    rpa_model TEXT NOT NULL,
-    assessor_model TEXT NOT NULL,
-    temperature DOUBLE PRECISION NOT NULL,
-    trial INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    finished_at TEXT NOT NULL,
+    {_columns_sql(1)},
     record JSONB NOT NULL,
     PRIMARY KEY (experiment, run_id)
 )
@@ -232,14 +222,19 @@ def open_store(location: str | Path, experiment: str | None = None) -> ResultsSt
     return SqliteResults(location)
 
 
-def write_record(location: str | Path, record: dict[str, Any], experiment: str | None = None) -> None:
+def write_record(location: str | Path, record: RunRecord, experiment: str | None = None) -> None:
     """Insert or replace a run's record (idempotent: a re-run writes the same row)."""
     open_store(location, experiment).write(record)
 
 
-def load_records(location: str | Path, experiment: str | None = None) -> list[dict[str, Any]]:
-    """Every run record of an experiment, ordered by run id."""
+def run_records(location: str | Path, experiment: str | None = None) -> list[RunRecord]:
+    """Every run record of an experiment, typed, ordered by run id."""
     return open_store(location, experiment).records()
+
+
+def load_records(location: str | Path, experiment: str | None = None) -> list[dict[str, Any]]:
+    """Every run record of an experiment in its JSON form (what ``export --format jsonl`` writes)."""
+    return [r.model_dump(mode="json") for r in run_records(location, experiment)]
 
 
 def has_results(location: str | Path) -> bool:
@@ -247,69 +242,46 @@ def has_results(location: str | Path) -> bool:
 
 
 def load(experiment_dir: str | Path) -> pd.DataFrame:
-    """Scores as a DataFrame: one row per run and dimension."""
+    """Scores as a DataFrame: one row per run and dimension (columns :data:`SCORE_COLUMNS`)."""
     rows = []
-    for rec in load_records(experiment_dir):
-        for dim, s in (rec.get("scores") or {}).items():
+    for rec in run_records(experiment_dir):
+        run = rec.row()
+        for dim, s in rec.scores.items():
             rows.append(
                 {
-                    "run_id": rec["run_id"],
-                    "character": rec["character"],
-                    "scale": rec["scale"],
-                    "method": rec["method"],
-                    "rpa_model": rec["rpa_model"],
-                    "assessor_model": rec["assessor_model"],
-                    "temperature": rec["temperature"],
-                    "trial": rec["trial"],
+                    **run,
                     "dimension": dim,
                     "score": s.get("score"),
                     "item_mean": s.get("item_mean"),
                     "type": s.get("type"),
                     "n_items": s.get("n_items"),
                     "n_failed": s.get("n_failed", 0),
-                    "status": rec["status"],
                 }
             )
-    columns = [
-        "run_id",
-        "character",
-        "scale",
-        "method",
-        "rpa_model",
-        "assessor_model",
-        "temperature",
-        "trial",
-        "dimension",
-        "score",
-        "item_mean",
-        "type",
-        "n_items",
-        "n_failed",
-        "status",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
 
 
 def load_items(experiment_dir: str | Path) -> pd.DataFrame:
     """Item level: one row per run and item with the answer, its value and any failure."""
     rows = []
-    for rec in load_records(experiment_dir):
-        values = rec.get("item_values") or {}
-        for a in rec.get("transcript") or []:
+    for rec in run_records(experiment_dir):
+        for a in rec.transcript:
             rows.append(
                 {
-                    "run_id": rec["run_id"],
-                    "character": rec["character"],
-                    "scale": rec["scale"],
-                    "method": rec["method"],
-                    "temperature": rec["temperature"],
-                    "trial": rec["trial"],
+                    "run_id": rec.run_id,
+                    "character": rec.character,
+                    "scale": rec.scale,
+                    "method": rec.method,
+                    "rpa_model": rec.rpa_model,
+                    "assessor_model": rec.assessor_model,
+                    "temperature": rec.temperature,
+                    "trial": rec.trial,
                     "item_id": a["item_id"],
                     "dimension": a["dimension"],
                     "question": a["question"],
                     "answer": a["answer"],
                     "error": a["error"],
-                    "value": values.get(a["item_id"]),
+                    "value": rec.item_values.get(a["item_id"]),
                 }
             )
     return pd.DataFrame(rows)
@@ -321,8 +293,8 @@ def export(experiment_dir: str | Path, out: str | Path, fmt: str = "csv") -> Pat
     target.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "jsonl":
         with target.open("w", encoding="utf-8") as fh:
-            for rec in load_records(experiment_dir):
-                fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+            for rec in run_records(experiment_dir):
+                fh.write(rec.model_dump_json() + "\n")
     elif fmt == "csv":
         load(experiment_dir).to_csv(target, index=False)
     elif fmt == "parquet":

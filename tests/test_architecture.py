@@ -1,4 +1,4 @@
-"""The dependency direction of ARCHITECTURE.md, enforced."""
+"""The dependency direction of ARCHITECTURE.md, enforced; and no import cycle."""
 
 from __future__ import annotations
 
@@ -18,17 +18,69 @@ LLM_LIBS = (
     "torch",
     "httpx",
 )
+#: Top-level modules that ``scales`` and ``evaluation`` may read: pure data and errors.
+PURE_TOP = ("personascope.errors", "personascope.methods", "personascope.records", "personascope.results")
 
 
-def _imports(path: Path) -> set[str]:
+def _module(path: Path) -> str:
+    rel = path.relative_to(PKG.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path, *, top_level_only: bool = False) -> set[str]:
+    """Modules imported by ``path`` (``top_level_only``: at import time, not inside
+    functions nor under ``if TYPE_CHECKING``)."""
     tree = ast.parse(path.read_text())
     names: set[str] = set()
-    for node in ast.walk(tree):
+    package = _module(path) if path.name == "__init__.py" else _module(path).rpartition(".")[0]
+    nodes = ast.iter_child_nodes(tree) if top_level_only else ast.walk(tree)
+    for node in nodes:
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            names.add(module)
+            # `from personascope.cli import run` imports the module personascope.cli.run
+            names.update(f"{module}.{a.name}" for a in node.names)
     return names
+
+
+def _internal_graph(top_level_only: bool) -> dict[str, set[str]]:
+    modules = {_module(p): p for p in PKG.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        deps = {d for d in _imports(path, top_level_only=top_level_only) if d in modules and d != name}
+        graph[name] = deps
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    found: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for dep in sorted(graph[node]):
+            if state.get(dep) == 1:
+                found.append([*stack[stack.index(dep) :], dep])
+            elif dep not in state:
+                visit(dep)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return found
 
 
 @pytest.mark.parametrize("sub", ["scales", "evaluation"])
@@ -37,14 +89,39 @@ def test_pure_subpackages_import_no_llm_library(sub: str) -> None:
         for name in _imports(path):
             assert not name.startswith(LLM_LIBS), f"{path}: imports {name}"
             assert not name.startswith(
-                ("personascope.agents", "personascope.graphs", "personascope.memories")
+                ("personascope.agents", "personascope.graphs", "personascope.memories", "personascope.cli")
             ), f"{path}: imports {name}"
+
+
+@pytest.mark.parametrize("module", ["methods.py", "records.py", "errors.py", "results.py"])
+def test_shared_modules_are_pure(module: str) -> None:
+    for name in _imports(PKG / module):
+        assert not name.startswith(LLM_LIBS), f"{module}: imports {name}"
+        if name.startswith("personascope."):
+            assert name.startswith(PURE_TOP) or name == "personascope", f"{module}: imports {name}"
 
 
 def test_nothing_imports_graphs_but_cli_and_api() -> None:
     for path in PKG.rglob("*.py"):
         rel = path.relative_to(PKG)
-        if rel.parts[0] == "graphs" or rel.name in ("cli.py", "__init__.py", "api.py"):
+        if rel.parts[0] in ("graphs", "cli") or rel.name in ("__init__.py", "api.py"):
             continue
         for name in _imports(path):
             assert not name.startswith("personascope.graphs"), f"{path}: imports {name}"
+
+
+def test_no_import_cycle_inside_the_package() -> None:
+    """No module reaches itself through imports, lazy (in-function) imports included."""
+    cycles = _cycles(_internal_graph(top_level_only=False))
+    assert not cycles, cycles
+
+
+def test_the_cycle_check_can_fail() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_cli_modules_are_thin() -> None:
+    for path in (PKG / "cli").glob("*.py"):
+        lines = len(path.read_text().splitlines())
+        assert lines <= 110, f"{path.name}: {lines} lines; move logic into the library"

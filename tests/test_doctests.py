@@ -17,7 +17,8 @@ MODULES = [
     "personascope.agents.behavior",
     "personascope.agents.models",
     "personascope.agents.assessors",
-    "personascope.graphs.nodes",
+    "personascope.graphs.assessing",
+    "personascope.evaluation.summary",
 ]
 
 

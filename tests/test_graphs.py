@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from personascope.agents.fakes import FakeChatModel
+from personascope.graphs.assessing import split_batches
 from personascope.graphs.assessment import build_assessment_graph
 from personascope.graphs.context import Context
 from personascope.graphs.interview import build_interview_graph
-from personascope.graphs.nodes import split_batches
 from personascope.graphs.pipeline import build_pipeline_graph
 from personascope.memories.characters import load_character
 from personascope.scales import load_scale

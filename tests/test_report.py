@@ -185,7 +185,7 @@ def test_assessor_agreement_table(tmp_path: Path) -> None:
     rep = build_report(
         results.load(tmp_path),
         results.load_items(tmp_path),
-        results.load_records(tmp_path),
+        results.run_records(tmp_path),
         tmp_path / "figs",
     )
     table = rep.tables["assessor agreement ipip-bfm-100 er_batch"]

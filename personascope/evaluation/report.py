@@ -22,15 +22,23 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from personascope import results
+from personascope.errors import InputError
 from personascope.evaluation.alignment import measured_alignment
 from personascope.evaluation.behavior import behavioral_consistency_table, subject_keys
 from personascope.evaluation.faithfulness import faithfulness_table
 from personascope.evaluation.reliability import icc, krippendorff_alpha
 from personascope.evaluation.validity import norm_table
+from personascope.methods import available_methods
+from personascope.records import RunRecord
 from personascope.scales import Scale, load_scale
 from personascope.scales.scoring import keyed_value
 
-ITEM_METHODS = ("sr", "sr_cot", "oc", "d_oc")
+
+def _item_level(method: str) -> bool:
+    """Whether a method yields item values (a method whose plug-in is gone: no)."""
+    found = available_methods().get(method)
+    return found is not None and found.item_level
 
 
 @dataclass
@@ -111,13 +119,13 @@ def temperature_bars(scores: pd.DataFrame, scales: dict[Any, Scale], out: Path) 
 
 
 def item_distributions(
-    items: pd.DataFrame, records: list[dict[str, Any]], scales: dict[Any, Scale], out: Path
+    items: pd.DataFrame, records: list[RunRecord], scales: dict[Any, Scale], out: Path
 ) -> dict[str, Path]:
     figs = {}
     for (char, scale_id, method), g in items.groupby(["character", "scale", "method"]):
         scale = scales[scale_id]
         dims = [d.id for d in scale.dimensions]
-        if method in ITEM_METHODS:
+        if _item_level(str(method)):
             low, high = scale.range
             items_by_id = scale.item_map
             keyed = [
@@ -137,8 +145,8 @@ def item_distributions(
             ratings = [
                 r
                 for rec in records
-                if rec["character"] == char and rec["scale"] == scale_id and rec["method"] == method
-                for r in rec.get("dimension_ratings") or []
+                if rec.character == char and rec.scale == scale_id and rec.method == method
+                for r in rec.dimension_ratings
             ]
             data = [
                 np.array(
@@ -216,7 +224,7 @@ def _slug(text: Any) -> str:
 def build_report(
     scores: pd.DataFrame,
     items: pd.DataFrame,
-    records: list[dict[str, Any]],
+    records: list[RunRecord],
     out_dir: Path,
     labels: pd.DataFrame | None = None,
     crs: pd.DataFrame | None = None,
@@ -238,7 +246,7 @@ def build_report(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for (char, scale_id, method), g in items.groupby(["character", "scale", "method"]):
-            if method not in ITEM_METHODS:
+            if not _item_level(str(method)):
                 continue
             sub_scores = scores[
                 (scores["character"] == char) & (scores["scale"] == scale_id) & (scores["method"] == method)
@@ -301,6 +309,31 @@ def build_report(
     }
     report.figures.update(faithfulness_heatmaps(faith, out_dir))
     return report
+
+
+def experiment_report(
+    experiment_dir: str | Path, out_dir: Path, labels: pd.DataFrame | None = None
+) -> Report:
+    """The report of an experiment directory (scores, items, records and any behaviour test)."""
+    exp = Path(experiment_dir)
+    if not results.has_results(exp):
+        raise InputError(exp, results.RESULTS_FILE, "no results in this directory (run an experiment first)")
+    crs_file = exp / "behavior" / "crs.csv"
+    crs = pd.read_csv(crs_file) if crs_file.exists() else None
+    return build_report(
+        results.load(exp), results.load_items(exp), results.run_records(exp), out_dir, labels, crs
+    )
+
+
+def crs_chart(crs: pd.DataFrame, path: Path) -> Path:
+    """Criterion scores per dimension and subject (RealBehavior Fig. 5)."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    crs.pivot_table(index="dimension", columns="subject", values="crs").plot.bar(ax=ax)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("CrS")
+    ax.set_title("Criterion scores per dimension (RealBehavior Fig. 5)", fontsize=9)
+    ax.legend(fontsize=6)
+    return _save(fig, path)
 
 
 def write_html(report: Report, path: Path, title: str) -> Path:

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 
 from personascope.graphs.context import Context
-from personascope.graphs.nodes import (
-    Resources,
-    make_convert_options,
-    make_parse_self_report,
-    make_rate_dimensions,
-    route_after_collect_transcript,
-    score,
-)
-from personascope.graphs.state import AssessmentState
+from personascope.graphs.nodes import Nodes, route_after_collect_transcript
+from personascope.graphs.state import AssessmentState, PipelineState
+from personascope.methods import ASSESSOR_NODES
 
-ASSESSORS = ["convert_options", "rate_dimensions", "parse_self_report"]
+ASSESSORS = list(ASSESSOR_NODES.values())
 
 
-def add_assessment(graph: Any, res: Resources, source: str) -> None:
+def add_assessment(
+    graph: StateGraph[AssessmentState, Context] | StateGraph[PipelineState, Context],
+    nodes: Nodes,
+    source: str,
+) -> None:
     """Add the assessment and score nodes after node ``source`` (or START)."""
-    graph.add_node("convert_options", make_convert_options(res))
-    graph.add_node("rate_dimensions", make_rate_dimensions(res))
-    graph.add_node("parse_self_report", make_parse_self_report(res))
-    graph.add_node("score", score)
+    graph.add_node("convert_options", nodes.convert_options)
+    graph.add_node("rate_dimensions", nodes.rate_dimensions)
+    graph.add_node("parse_self_report", nodes.parse_self_report)
+    graph.add_node("score", nodes.score)
     graph.add_conditional_edges(source, route_after_collect_transcript, ASSESSORS)
     for node in ASSESSORS:
         graph.add_edge(node, "score")
@@ -35,7 +31,7 @@ def add_assessment(graph: Any, res: Resources, source: str) -> None:
 def build_assessment_graph(assessor: BaseChatModel | None = None) -> StateGraph[AssessmentState, Context]:
     """Uncompiled assessment graph over an existing transcript."""
     graph = StateGraph(AssessmentState, context_schema=Context)
-    add_assessment(graph, Resources(assessor=assessor), START)
+    add_assessment(graph, Nodes(assessor=assessor), START)
     graph.add_edge("score", END)
     return graph
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -38,7 +38,9 @@ from personascope.agents.behavior import (
 from personascope.agents.models import ModelParams, resolve_model
 from personascope.agents.prompts import BEHAVIORS_PROMPT, DESCRIBE_BEHAVIOR_PROMPT, OCCASIONS_PROMPT
 from personascope.agents.rpa import RolePlayingAgent, RPAError, safe_reply
+from personascope.errors import InputError
 from personascope.evaluation.behavior import criterion_scores
+from personascope.graphs.context import Context
 from personascope.scales import load_scale
 
 
@@ -81,16 +83,27 @@ def _paths(ctx: BehaviorContext) -> dict[str, Path]:
     }
 
 
-def build_behavior_graph(model: BaseChatModel | None = None) -> StateGraph[BuildState, BehaviorContext]:
-    """Uncompiled build graph; ``model`` overrides the context's model spec."""
-    cache: dict[Any, BaseChatModel] = {}
+class BehaviorUpdate(TypedDict, total=False):
+    """What the build nodes write."""
 
-    def llm(ctx: BehaviorContext) -> BaseChatModel:
-        if model is not None:
-            return model
+    occasions: dict[str, list[str]]
+    behaviors: list[dict[str, Any]]
+    metrics: dict[str, Any]
+
+
+@dataclass
+class BehaviorNodes:
+    """The build graph's nodes; ``model`` (injected) overrides the context's model spec."""
+
+    model: BaseChatModel | None = None
+    _models: dict[tuple[str, float, int], BaseChatModel] = field(default_factory=dict, repr=False)
+
+    def llm(self, ctx: BehaviorContext) -> BaseChatModel:
+        if self.model is not None:
+            return self.model
         key = (ctx.model, ctx.temperature, ctx.max_tokens)
-        if key not in cache:
-            cache[key] = resolve_model(
+        if key not in self._models:
+            self._models[key] = resolve_model(
                 ctx.model,
                 ModelParams(
                     temperature=ctx.temperature,
@@ -98,79 +111,62 @@ def build_behavior_graph(model: BaseChatModel | None = None) -> StateGraph[Build
                     cache_path=Path(ctx.behavior_dir) / "llm-cache.sqlite",
                 ),
             )
-        return cache[key]
+        return self._models[key]
 
-    async def generate_occasions(state: BuildState, runtime: Runtime[BehaviorContext]) -> dict[str, Any]:
+    async def generate_occasions(
+        self, state: BuildState, runtime: Runtime[BehaviorContext]
+    ) -> BehaviorUpdate:
+        """Occasions per dimension (a user-edited or earlier list wins), de-duplicated."""
         ctx = runtime.context
         paths = _paths(ctx)
         scale = load_scale(state["scale"])
         existing: dict[str, list[str]] = {}
-        if paths["occasions"].exists():  # a user-edited or earlier list wins
+        if paths["occasions"].exists():
             existing = yaml.safe_load(paths["occasions"].read_text()) or {}
         occasions = dict(existing)
         for dim in scale.dimensions:
             if occasions.get(dim.id):
                 continue
             low, high = (dim.poles.low, dim.poles.high) if dim.poles else ("low", "high")
-            reply = await llm(ctx).ainvoke(
-                [
-                    HumanMessage(
-                        OCCASIONS_PROMPT.format(
-                            n=ctx.n_occasions, high_pole=high, low_pole=low, dimension=dim.name
-                        )
-                    )
-                ]
+            prompt = OCCASIONS_PROMPT.format(
+                n=ctx.n_occasions, high_pole=high, low_pole=low, dimension=dim.name
             )
+            reply = await self.llm(ctx).ainvoke([HumanMessage(prompt)])
             occasions[dim.id] = deduplicate(parse_lines(str(reply.content)), ctx.similarity, ctx.keep)
         paths["root"].mkdir(parents=True, exist_ok=True)
         paths["occasions"].write_text(yaml.safe_dump(occasions, sort_keys=False, allow_unicode=True))
         return {"occasions": occasions}
 
-    def route_after_generate_occasions(state: BuildState, runtime: Runtime[BehaviorContext]) -> Any:
-        if _paths(runtime.context)["dataset"].exists():
-            return "train_classifiers"
-        return [
-            Send(
-                "generate_behaviors",
-                BehaviorTask(scale=state["scale"], dimension=dim, occasion=occ, polarity=pol),
-            )
-            for dim, occs in state["occasions"].items()
-            for occ in occs
-            for pol in (1, 0)
-        ]
-
-    async def generate_behaviors(task: BehaviorTask, runtime: Runtime[BehaviorContext]) -> dict[str, Any]:
+    async def generate_behaviors(
+        self, task: BehaviorTask, runtime: Runtime[BehaviorContext]
+    ) -> BehaviorUpdate:
+        """Behaviour descriptions for one occasion and polarity."""
         ctx = runtime.context
         dim = load_scale(task["scale"]).dimension_map[task["dimension"]]
         adjective = dim.poles.high if dim.poles else dim.name
-        reply = await llm(ctx).ainvoke(
-            [
-                HumanMessage(
-                    BEHAVIORS_PROMPT.format(
-                        occasion=task["occasion"],
-                        polarity="is" if task["polarity"] else "is not",
-                        adjective=adjective,
-                        n=ctx.n_descriptions,
-                    )
-                )
-            ]
+        prompt = BEHAVIORS_PROMPT.format(
+            occasion=task["occasion"],
+            polarity="is" if task["polarity"] else "is not",
+            adjective=adjective,
+            n=ctx.n_descriptions,
         )
+        reply = await self.llm(ctx).ainvoke([HumanMessage(prompt)])
         texts = parse_lines(str(reply.content))[: ctx.n_descriptions]
-        return {
-            "behaviors": [
-                {
-                    "dimension": task["dimension"],
-                    "occasion": task["occasion"],
-                    "label": task["polarity"],
-                    "text": t,
-                    "model": ctx.model,
-                    "temperature": ctx.temperature,
-                }
-                for t in texts
-            ]
-        }
+        behaviors = [
+            {
+                "dimension": task["dimension"],
+                "occasion": task["occasion"],
+                "label": task["polarity"],
+                "text": t,
+                "model": ctx.model,
+                "temperature": ctx.temperature,
+            }
+            for t in texts
+        ]
+        return {"behaviors": behaviors}
 
-    def train_classifiers(state: BuildState, runtime: Runtime[BehaviorContext]) -> dict[str, Any]:
+    def train_classifiers(self, state: BuildState, runtime: Runtime[BehaviorContext]) -> BehaviorUpdate:
+        """One classifier per dimension on the (saved) dataset; reused when trained."""
         paths = _paths(runtime.context)
         if paths["dataset"].exists():
             rows = [json.loads(line) for line in paths["dataset"].read_text().splitlines() if line]
@@ -187,11 +183,30 @@ def build_behavior_graph(model: BaseChatModel | None = None) -> StateGraph[Build
         save_classifiers(paths["classifiers"], classifiers)
         return {"metrics": json.loads((paths["classifiers"] / "metrics.json").read_text())}
 
+
+def route_after_generate_occasions(state: BuildState, runtime: Runtime[BehaviorContext]) -> list[Send] | str:
+    """Fan out one ``generate_behaviors`` per occasion and polarity (none when the dataset exists)."""
+    if _paths(runtime.context)["dataset"].exists():
+        return "train_classifiers"
+    return [
+        Send(
+            "generate_behaviors",
+            BehaviorTask(scale=state["scale"], dimension=dim, occasion=occ, polarity=pol),
+        )
+        for dim, occs in state["occasions"].items()
+        for occ in occs
+        for pol in (1, 0)
+    ]
+
+
+def build_behavior_graph(model: BaseChatModel | None = None) -> StateGraph[BuildState, BehaviorContext]:
+    """Uncompiled build graph; ``model`` overrides the context's model spec."""
+    nodes = BehaviorNodes(model=model)
     graph = StateGraph(BuildState, context_schema=BehaviorContext)
-    graph.add_node("generate_occasions", generate_occasions)
+    graph.add_node("generate_occasions", nodes.generate_occasions)
     # Send tasks take a BehaviorTask, not the graph state: the stubs cannot express that.
-    graph.add_node("generate_behaviors", cast(Any, generate_behaviors))
-    graph.add_node("train_classifiers", train_classifiers)
+    graph.add_node("generate_behaviors", cast(Any, nodes.generate_behaviors))
+    graph.add_node("train_classifiers", nodes.train_classifiers)
     graph.add_edge(START, "generate_occasions")
     graph.add_conditional_edges(
         "generate_occasions", route_after_generate_occasions, ["generate_behaviors", "train_classifiers"]
@@ -277,3 +292,82 @@ async def run_behavior_test(
             labels.loc[mask, "label"] = clf.predict(labels.loc[mask, "text"].tolist())
     ok = labels[labels["label"].notna()].astype({"label": int})
     return labels, criterion_scores(ok)
+
+
+def build_subjects(
+    characters: list[str],
+    model: str,
+    temperatures: list[float],
+    trials: int,
+    experiment_dir: str | Path,
+    context: Context | None = None,
+) -> list[Subject]:
+    """One subject per (character, temperature, trial): the character agent on ``model``
+    with the run context's answer length and retrieval settings, keyed as the
+    experiment's runs are (``character|model|temperature|trial``)."""
+    from personascope.agents.character_agent import CharacterAgent
+    from personascope.memories.characters import load_character
+    from personascope.memories.store import MemoryStore
+
+    ctx = context or Context()
+    exp = Path(experiment_dir)
+    store = MemoryStore(path=exp / "memories")
+    subjects = []
+    for char in characters:
+        character = load_character(char)
+        for t in temperatures:
+            for trial in range(trials):
+                params = ModelParams(
+                    temperature=t,
+                    trial=trial,
+                    seed=ctx.seed + trial,
+                    max_tokens=ctx.max_tokens,
+                    cache_path=exp / "llm-cache.sqlite",
+                    timeout=ctx.request_timeout,
+                    max_retries=ctx.max_retries,
+                )
+                agent = CharacterAgent(
+                    character, resolve_model(model, params), store, k=ctx.k, max_chars=ctx.max_chars
+                )
+                subjects.append(Subject(f"{char}|{model}|{t:g}|{trial}", agent))
+    return subjects
+
+
+@dataclass
+class BehaviorTestResult:
+    """What ``behavior test`` produced: labels, criterion scores, BC (when the experiment
+    has scale scores) and where each was written."""
+
+    labels: pd.DataFrame
+    crs: pd.DataFrame
+    bc: pd.DataFrame | None
+    out_dir: Path
+
+    @property
+    def failed(self) -> int:
+        return int(self.labels["label"].isna().sum())
+
+
+async def behavior_test(
+    subjects: list[Subject], ctx: BehaviorContext, experiment_dir: str | Path
+) -> BehaviorTestResult:
+    """Run the test, write ``test_labels.csv``, ``crs.csv``, ``crs.png`` and, when the
+    experiment has scale scores, ``bc.csv`` (BC per scale and method) under the behaviour folder."""
+    from personascope import results
+    from personascope.evaluation.behavior import behavioral_consistency_table, subject_keys
+    from personascope.evaluation.report import crs_chart
+
+    if not (_paths(ctx)["classifiers"] / "metrics.json").exists():
+        raise InputError(ctx.behavior_dir, "classifiers", "run `personascope behavior build` first")
+    labels, crs = await run_behavior_test(subjects, ctx)
+    out = Path(ctx.behavior_dir)
+    labels.to_csv(out / "test_labels.csv", index=False)
+    crs.to_csv(out / "crs.csv", index=False)
+    crs_chart(crs, out / "crs.png")
+    bc = None
+    if results.has_results(experiment_dir):
+        scores = results.load(experiment_dir)
+        scores["subject"] = subject_keys(scores)
+        bc = behavioral_consistency_table(scores[["subject", "dimension", "score"]], crs)
+        bc.to_csv(out / "bc.csv", index=False)
+    return BehaviorTestResult(labels, crs, bc, out)

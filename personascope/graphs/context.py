@@ -7,11 +7,8 @@ Everything here can be edited in LangGraph Studio's configuration panel; graph s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
-Method = Literal["sr", "sr_cot", "oc", "d_oc", "er_all", "er_batch"]
-METHODS: tuple[Method, ...] = ("sr", "sr_cot", "oc", "d_oc", "er_all", "er_batch")
-ITEM_METHODS = ("sr", "sr_cot", "oc", "d_oc")
+from personascope.methods import get_method
 
 
 @dataclass(kw_only=True)
@@ -24,9 +21,12 @@ class Context:
         metadata={"description": "Model spec that rewrites items without an open-ended question."},
     )
     assessor_model: str = field(default="local", metadata={"description": "Model spec of the assessor."})
-    method: Method = field(
+    method: str = field(
         default="er_batch",
-        metadata={"description": "sr, sr_cot, oc, d_oc, er_all or er_batch (InCharacter's six methods)."},
+        metadata={
+            "description": "Assessment method id: sr, sr_cot, oc, d_oc, er_all, er_batch "
+            "(InCharacter's six) or a registered one (personascope.methods)."
+        },
     )
     er_batch_size: int = field(default=4, metadata={"description": "Answers per ER_batch call (3-4)."})
     oc_batch_size: int = field(default=10, metadata={"description": "Answers per OC call."})
@@ -59,3 +59,7 @@ class Context:
         default=None,
         metadata={"description": "postgresql:// URL or env:NAME for run records (default: experiment_dir)."},
     )
+
+    def __post_init__(self) -> None:
+        # An unknown method fails here, in one line, before any graph node runs.
+        get_method(self.method, "context")

@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 
 from personascope.agents.rpa import RolePlayingAgent
 from personascope.graphs.context import Context
-from personascope.graphs.nodes import (
-    Resources,
-    collect_transcript,
-    make_ask_item,
-    make_load_scale,
-    make_plan_questions,
-    route_after_plan_questions,
-)
-from personascope.graphs.state import InterviewState
+from personascope.graphs.nodes import Nodes, route_after_plan_questions
+from personascope.graphs.state import InterviewState, PipelineState
 from personascope.memories.store import MemoryStore
 
 
-def add_interview(graph: Any, res: Resources) -> None:
+def add_interview(
+    graph: StateGraph[InterviewState, Context] | StateGraph[PipelineState, Context], nodes: Nodes
+) -> None:
     """Add the interview nodes and edges (shared with the pipeline graph)."""
-    graph.add_node("load_scale", make_load_scale())
-    graph.add_node("plan_questions", make_plan_questions(res))
-    graph.add_node("ask_item", make_ask_item(res))
-    graph.add_node("collect_transcript", collect_transcript)
+    graph.add_node("load_scale", nodes.load_scale)
+    graph.add_node("plan_questions", nodes.plan_questions)
+    graph.add_node("ask_item", nodes.ask_item)
+    graph.add_node("collect_transcript", nodes.collect_transcript)
     graph.add_edge(START, "load_scale")
     graph.add_edge("load_scale", "plan_questions")
     graph.add_conditional_edges(
@@ -42,7 +35,7 @@ def build_interview_graph(
 ) -> StateGraph[InterviewState, Context]:
     """Uncompiled interview graph; injected objects override the context's model specs."""
     graph = StateGraph(InterviewState, context_schema=Context)
-    add_interview(graph, Resources(rpa=rpa, interviewer=interviewer, store=store))
+    add_interview(graph, Nodes(rpa=rpa, interviewer=interviewer, store=store))
     graph.add_edge("collect_transcript", END)
     return graph
 

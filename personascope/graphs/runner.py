@@ -16,24 +16,43 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from personascope.agents.endpoints import check_urls, register_pools
 from personascope.agents.rpa import RolePlayingAgent
 from personascope.errors import InputError, from_validation_error
 from personascope.graphs.checkpoint import open_checkpointer
-from personascope.graphs.context import Context, Method
+from personascope.graphs.context import Context
 from personascope.graphs.pipeline import build_pipeline_graph
 from personascope.graphs.state import PipelineState
 from personascope.memories.characters import load_character
 from personascope.memories.store import MemoryStore
+from personascope.methods import method_ids
 from personascope.results import is_postgres_url, resolve_url, run_id
 from personascope.scales import load_scale
+
+
+def _known_method(value: str) -> str:
+    if value not in method_ids():
+        raise ValueError(f"unknown method {value!r}; expected one of {', '.join(method_ids())}")
+    return value
+
+
+#: A registered method id (built-in, registered or from the ``personascope.methods`` entry points).
+MethodId = Annotated[str, AfterValidator(_known_method)]
 
 
 class ExperimentSpec(BaseModel):
@@ -44,7 +63,7 @@ class ExperimentSpec(BaseModel):
     name: str = "experiment"
     characters: list[str] = Field(min_length=1)
     scales: list[str] = Field(min_length=1)
-    methods: list[Method] = Field(default_factory=lambda: list[Method](["er_batch"]), min_length=1)
+    methods: list[MethodId] = Field(default_factory=lambda: ["er_batch"], min_length=1)
     rpa_models: list[str] = Field(default_factory=lambda: ["local"], min_length=1)
     assessor_models: list[str] = Field(default_factory=lambda: ["local"], min_length=1)
     interviewer_model: str = "local"
@@ -139,6 +158,42 @@ def load_spec(path: str | Path) -> ExperimentSpec:
     return spec
 
 
+def single_run_spec(
+    character: str,
+    scale: str,
+    *,
+    method: str | None = None,
+    model: str | None = None,
+    assessor: str | None = None,
+    temperature: float | None = None,
+    trials: int | None = None,
+    concurrency: int | None = None,
+    context: dict[str, Any] | None = None,
+) -> ExperimentSpec:
+    """The spec of ``personascope run``: one character and scale; whatever is ``None``
+    keeps the spec's (and the context's) default. The assessor defaults to the RPA model
+    and also rewrites items that have no open-ended question."""
+    fields: dict[str, Any] = {"name": f"{character} × {scale}", "characters": [character], "scales": [scale]}
+    assessor = assessor or model
+    optional = {
+        "methods": [method] if method else None,
+        "rpa_models": [model] if model else None,
+        "assessor_models": [assessor] if assessor else None,
+        "interviewer_model": assessor,
+        "temperatures": None if temperature is None else [temperature],
+        "trials": trials,
+        "run_concurrency": concurrency,
+        "context": context or None,
+    }
+    fields.update({k: v for k, v in optional.items() if v is not None})
+    try:
+        spec = ExperimentSpec.model_validate(fields)
+    except ValidationError as exc:
+        raise from_validation_error("command line", exc) from None
+    check_spec(spec, "command line")
+    return spec
+
+
 def check_spec(spec: ExperimentSpec, source: str | Path) -> None:
     from personascope.agents.models import parse_spec
 
@@ -182,7 +237,7 @@ class RunPlan:
     run_id: str
     character: str
     scale: str
-    method: Method
+    method: str
     rpa_model: str
     assessor_model: str
     temperature: float

@@ -6,27 +6,17 @@ from typing import Annotated, Any, NotRequired
 
 from typing_extensions import TypedDict
 
-
-class Question(TypedDict):
-    """One planned interview question for one scale item."""
-
-    item_id: str
-    dimension: str
-    statement: str
-    key: str
-    question: str
-
-
-class Answer(TypedDict):
-    """The RPA's answer to one item, or the recorded failure."""
-
-    item_id: str
-    dimension: str
-    question: str
-    answer: str | None
-    error: str | None
-    error_kind: str | None
-    seconds: float
+# The records a run is made of are defined once, in the results layer (pure), and
+# re-exported here: graph state and the results store speak the same types.
+from personascope.records import (
+    Answer,
+    AssessorOutput,
+    DimensionRating,
+    Failure,
+    Flag,
+    Question,
+    Usage,
+)
 
 
 def merge_by_item(left: list[Answer] | None, right: list[Answer] | None) -> list[Answer]:
@@ -41,11 +31,9 @@ def merge_by_item(left: list[Answer] | None, right: list[Answer] | None) -> list
     return list(merged.values())
 
 
-def merge_usage(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+def merge_usage(left: Usage | None, right: Usage | None) -> Usage:
     """Reducer for token usage: ``{role: {model: {input_tokens, output_tokens, total_tokens}}}`` summed."""
-    out: dict[str, Any] = {
-        role: {m: dict(u) for m, u in models.items()} for role, models in (left or {}).items()
-    }
+    out: Usage = {role: {m: dict(u) for m, u in models.items()} for role, models in (left or {}).items()}
     for role, models in (right or {}).items():
         for model, u in models.items():
             acc = out.setdefault(role, {}).setdefault(model, {})
@@ -62,7 +50,16 @@ class InterviewState(TypedDict):
     questions: NotRequired[list[Question]]
     answers: NotRequired[Annotated[list[Answer], merge_by_item]]
     transcript: NotRequired[list[Answer]]
-    usage: NotRequired[Annotated[dict[str, Any], merge_usage]]
+    usage: NotRequired[Annotated[Usage, merge_usage]]
+
+
+class InterviewUpdate(TypedDict, total=False):
+    """What interview nodes write."""
+
+    questions: list[Question]
+    answers: list[Answer]
+    transcript: list[Answer]
+    usage: Usage
 
 
 class AskState(TypedDict):
@@ -77,12 +74,12 @@ class AssessmentResults(TypedDict):
     """What the assessment and score nodes write (shared by the assessment and pipeline states)."""
 
     item_values: NotRequired[dict[str, float | None]]
-    dimension_ratings: NotRequired[list[dict[str, Any]]]
-    assessor_outputs: NotRequired[list[dict[str, Any]]]
-    failures: NotRequired[list[dict[str, Any]]]
-    flags: NotRequired[list[dict[str, Any]]]
-    scores: NotRequired[dict[str, Any]]
-    usage: NotRequired[Annotated[dict[str, Any], merge_usage]]
+    dimension_ratings: NotRequired[list[DimensionRating]]
+    assessor_outputs: NotRequired[list[AssessorOutput]]
+    failures: NotRequired[list[Failure]]
+    flags: NotRequired[list[Flag]]
+    scores: NotRequired[dict[str, dict[str, Any]]]
+    usage: NotRequired[Annotated[Usage, merge_usage]]
 
 
 class AssessmentState(AssessmentResults):
@@ -97,3 +94,29 @@ class PipelineState(InterviewState, AssessmentResults):
     """State of the full pipeline: interview, assessment, score, record."""
 
     result: NotRequired[dict[str, Any]]
+
+
+class RecordUpdate(TypedDict):
+    """What the record node writes: the run record in its JSON form."""
+
+    result: dict[str, Any]
+
+
+__all__ = [
+    "Answer",
+    "AskState",
+    "AssessmentResults",
+    "AssessmentState",
+    "AssessorOutput",
+    "DimensionRating",
+    "Failure",
+    "Flag",
+    "InterviewState",
+    "InterviewUpdate",
+    "PipelineState",
+    "Question",
+    "RecordUpdate",
+    "Usage",
+    "merge_by_item",
+    "merge_usage",
+]

@@ -8,14 +8,10 @@ ends by building a :class:`Scale`, so every source gets the same validation.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-if TYPE_CHECKING:
-    from personascope.scales.scoring import ScaleScores
 
 
 class ScoringMode(StrEnum):
@@ -203,21 +199,6 @@ class Scale(_Strict):
             n = len(self.items_of(dimension))
             return float(low * n), float(high * n)
         return float(low), float(high)
-
-    def score(
-        self,
-        answers: Mapping[str, float | None],
-        *,
-        max_missing: float = 0.2,
-        band: float = 0.0,
-    ) -> ScaleScores:
-        """Score raw answers (item id → option value, ``None`` = missing).
-
-        See :func:`personascope.scales.scoring.score_scale` for the rules.
-        """
-        from personascope.scales.scoring import score_scale
-
-        return score_scale(self, answers, max_missing=max_missing, band=band)
 
 
 def _no_duplicates(field: str, ids: list[str]) -> None:

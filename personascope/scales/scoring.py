@@ -7,22 +7,20 @@ here, so it is tested once and used everywhere.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from scipy.stats import norm as _normal
 
-from personascope.scales.schema import Norm, ScoringMode
-
-if TYPE_CHECKING:
-    from personascope.scales.schema import Item, Scale
+from personascope.errors import PersonascopeError
+from personascope.scales.schema import Item, Norm, Scale, ScoringMode
 
 TypeLabel = Literal["H", "L", "X"]
 
 
-class ScoringError(ValueError):
-    """Answers that cannot be scored (unknown item, value outside the range)."""
+class ScoringError(PersonascopeError, ValueError):
+    """Answers that cannot be scored (unknown item, value outside the range or options)."""
 
 
 class NormScore(BaseModel):
@@ -56,6 +54,8 @@ class DimensionScore(BaseModel):
     prorated: bool
     type: TypeLabel | None
     norms: list[NormScore]
+    n_failed: int = 0
+    batch_scores: list[float] = []
 
 
 class ScaleScores(BaseModel):
@@ -194,11 +194,15 @@ def score_scale(
     *,
     max_missing: float = 0.2,
     band: float = 0.0,
+    options_only: bool = True,
+    failed: Mapping[str, int] | None = None,
 ) -> ScaleScores:
     """Score answers to ``scale``.
 
-    Rules: each answer must belong to a scored item and lie inside the scale's range
-    (filler items are accepted and ignored); ``None`` or an absent item is missing.
+    Rules: each answer must belong to a scored item and be one of the scale's
+    response options (any value inside the range when ``options_only`` is false, e.g.
+    probability-weighted means; filler items are accepted and ignored); ``None`` or
+    an absent item is missing.
     Negative-keyed items are reversed (``min + max - x``); the dimension score
     follows the scale's scoring mode (:func:`aggregate`). A dimension whose missing
     fraction exceeds ``max_missing`` gets ``score=None`` and is reported with the
@@ -212,11 +216,15 @@ def score_scale(
         Largest tolerated fraction of missing items per dimension (0 = all required).
     band : float
         Half-width of the marginal X band as a fraction of the score span.
+    options_only : bool
+        Refuse values that are not response options (default).
+    failed : mapping of dimension id to the number of failed items, for the record
     """
     if not 0.0 <= max_missing < 1.0:
         raise ValueError(f"max_missing: expected 0 <= max_missing < 1, got {max_missing}")
     low, high = scale.range
     items = scale.item_map
+    options = {float(o.value) for o in scale.response_options}
     fillers = {f.id for f in scale.fillers}
     for item_id, value in answers.items():
         if item_id not in items:
@@ -229,6 +237,11 @@ def score_scale(
             raise ScoringError(f"answers[{item_id}]: expected a number or null, got {value!r}")
         if not low <= value <= high:
             raise ScoringError(f"answers[{item_id}]: {value} is outside the scale range [{low}, {high}]")
+        if options_only and value not in options:
+            raise ScoringError(
+                f"answers[{item_id}]: {value:g} is not a response option (expected one of "
+                f"{', '.join(f'{o:g}' for o in sorted(options))})"
+            )
 
     dimensions: dict[str, DimensionScore] = {}
     for dim in scale.dimensions:
@@ -248,21 +261,137 @@ def score_scale(
         prorated = False
         if enough:
             score, prorated = aggregate(keyed, n, scale.scoring, low, high)
-        s_low, s_high = scale.score_bounds(dim.id)
-        dimensions[dim.id] = DimensionScore(
-            dimension=dim.id,
-            score=score,
+        dimensions[dim.id] = _dimension_score(
+            scale,
+            dim.id,
+            score,
             item_mean=item_mean,
-            n_items=n,
             n_answered=len(keyed),
             missing=missing,
             prorated=prorated,
-            type=None if score is None else classify_type(score, s_low, s_high, band),
-            norms=[]
-            if score is None
-            else [
-                norm_score(score, nm, n_items=n, low=low, high=high, mode=scale.scoring)
-                for nm in scale.norms_of(dim.id)
-            ],
+            band=band,
+            n_failed=(failed or {}).get(dim.id, 0),
+        )
+    return ScaleScores(scale=scale.id, scoring=scale.scoring, dimensions=dimensions)
+
+
+def _dimension_score(
+    scale: Scale,
+    dimension: str,
+    score: float | None,
+    *,
+    item_mean: float | None,
+    n_answered: int,
+    missing: list[str],
+    prorated: bool,
+    band: float,
+    n_failed: int,
+    batch_scores: list[float] | None = None,
+) -> DimensionScore:
+    # Type and norms are derived here only, for item- and dimension-level methods alike.
+    low, high = scale.range
+    n = len(scale.items_of(dimension))
+    s_low, s_high = scale.score_bounds(dimension)
+    return DimensionScore(
+        dimension=dimension,
+        score=score,
+        item_mean=item_mean,
+        n_items=n,
+        n_answered=n_answered,
+        missing=missing,
+        prorated=prorated,
+        type=None if score is None else classify_type(score, s_low, s_high, band),
+        norms=[]
+        if score is None
+        else [
+            norm_score(score, nm, n_items=n, low=low, high=high, mode=scale.scoring)
+            for nm in scale.norms_of(dimension)
+        ],
+        n_failed=n_failed,
+        batch_scores=list(batch_scores or []),
+    )
+
+
+class Rating(BaseModel):
+    """One dimension-level rating: the assessor's score (item-mean units, on the scale's
+    response range) of the answers to ``item_ids``; ``None`` when the call failed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dimension: str
+    item_ids: list[str]
+    score: float | None
+
+
+def score_ratings(
+    scale: Scale,
+    ratings: Sequence[Rating],
+    *,
+    failed_items: Mapping[str, Sequence[str]] | None = None,
+    max_missing: float = 0.2,
+    band: float = 0.0,
+) -> ScaleScores:
+    """Score dimension-level ratings (expert rating, ER_all / ER_batch).
+
+    The dimension's item mean is the mean of its successful batch ratings,
+    ``m = (1/B) Σ_b r_b`` (InCharacter averages the batch scores, §3.4); the score is
+    ``m`` converted into the scale's scoring unit (:func:`convert_score`: ``m · n``
+    for SUM, ``(m − min)/(max − min) · 100`` for PERCENT). A dimension whose failed
+    items (answer or assessment failures, ``failed_items``) exceed ``max_missing`` of
+    its items, or that has no successful rating, gets ``score=None``: never a midpoint.
+
+    Parameters
+    ----------
+    scale : Scale
+    ratings : sequence of :class:`Rating`
+    failed_items : mapping of dimension id to the ids of its failed items
+    max_missing : float
+        Largest tolerated fraction of failed items per dimension.
+    band : float
+        Half-width of the marginal X band as a fraction of the score span.
+
+    Examples
+    --------
+    Two batches rated 4 and 5 on BFM-50 (1-5, SUM of 10 items): the item mean is
+    (4 + 5) / 2 = 4.5 and the score 4.5 · 10 = 45 of 10-50, type H.
+
+    >>> from personascope.scales import load_scale
+    >>> s = load_scale("ipip-bfm-50")
+    >>> ids = [i.id for i in s.items_of("extraversion")]
+    >>> r = [Rating(dimension="extraversion", item_ids=ids[:5], score=4),
+    ...      Rating(dimension="extraversion", item_ids=ids[5:], score=5)]
+    >>> d = score_ratings(s, r).dimensions["extraversion"]
+    >>> d.item_mean, d.score, d.type, d.batch_scores
+    (4.5, 45.0, 'H', [4.0, 5.0])
+    """
+    if not 0.0 <= max_missing < 1.0:
+        raise ValueError(f"max_missing: expected 0 <= max_missing < 1, got {max_missing}")
+    low, high = scale.range
+    dims = scale.dimension_map
+    for r in ratings:
+        if r.dimension not in dims:
+            raise ScoringError(f"ratings: {r.dimension!r} is not a dimension of scale {scale.id!r}")
+        if r.score is not None and not low <= r.score <= high:
+            raise ScoringError(f"ratings[{r.dimension}]: {r.score} is outside the range [{low}, {high}]")
+    dimensions: dict[str, DimensionScore] = {}
+    for dim in scale.dimensions:
+        n = len(scale.items_of(dim.id))
+        good = [float(r.score) for r in ratings if r.dimension == dim.id and r.score is not None]
+        missing = sorted(set((failed_items or {}).get(dim.id, ())))
+        mean = math.fsum(good) / len(good) if good else None
+        value: float | None = None
+        if mean is not None and len(missing) / n <= max_missing + 1e-12:
+            value = convert_score(mean, ScoringMode.AVG, scale.scoring, n_items=n, low=low, high=high)
+        dimensions[dim.id] = _dimension_score(
+            scale,
+            dim.id,
+            value,
+            item_mean=mean,
+            n_answered=n - len(missing),
+            missing=missing,
+            prorated=False,
+            band=band,
+            n_failed=len(missing),
+            batch_scores=good,
         )
     return ScaleScores(scale=scale.id, scoring=scale.scoring, dimensions=dimensions)

@@ -1,0 +1,46 @@
+"""The ``personascope`` command: one module per command group, each a thin layer over
+library functions. Bad input is one line (``error: <file>: <field>: <expected>``) with
+exit code 2; so is a missing prerequisite (:class:`ConfigurationError`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from personascope import __version__
+from personascope.cli import behavior, characters, evaluate, experiment, results, run, scales, score, serve
+from personascope.cli._common import Handler
+from personascope.errors import ConfigurationError, InputError
+
+EXIT_INPUT = 2
+GROUPS = (scales, characters, score, run, experiment, results, evaluate, behavior, serve)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="personascope", description="Measure the personality of LLMs and RPAs."
+    )
+    parser.add_argument("--version", action="version", version=f"personascope {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (InputError, ConfigurationError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+def _entry() -> None:  # pragma: no cover - the console script
+    sys.exit(main())
+
+
+__all__ = ["EXIT_INPUT", "build_parser", "main"]

@@ -1,0 +1,5 @@
+"""``python -m personascope.cli``."""
+
+from personascope.cli import _entry
+
+_entry()

@@ -1,0 +1,72 @@
+"""``personascope evaluate`` and ``personascope report``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from personascope.cli._common import Subparsers, arg, command, console, print_table
+
+if TYPE_CHECKING:
+    from personascope.evaluation.report import Report
+
+
+def _report(args: argparse.Namespace, out_dir: Path) -> Report:
+    from personascope import results
+    from personascope.evaluation.report import experiment_report
+    from personascope.memories.labels import labels_frame
+
+    exp = Path(args.experiment_dir)
+    characters = sorted(results.load(exp)["character"].unique()) if results.has_results(exp) else []
+    return experiment_report(exp, out_dir, labels_frame(characters, args.labels))
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    out_dir = Path(args.out or Path(args.experiment_dir) / "evaluation")
+    report = _report(args, out_dir)
+    for name, table in report.tables.items():
+        print_table(name, list(table.columns), table.itertuples(index=False))
+        table.to_csv(out_dir / f"{name.replace(' ', '_').replace('/', '-')}.csv", index=False)
+    for note in report.notes:
+        console().print(note)
+    print(f"wrote {len(report.tables)} CSV tables and {len(report.figures)} figures to {out_dir}")
+    return 0
+
+
+def _html(args: argparse.Namespace) -> int:
+    from personascope.evaluation.report import write_html
+
+    out = Path(args.out)
+    figures_dir = Path(args.figures or out.with_suffix("")).resolve()
+    report = _report(args, figures_dir)
+    write_html(report, out, f"personascope report — {Path(args.experiment_dir).name}")
+    print(f"wrote {out} ({len(report.figures)} figures, {len(report.tables)} tables; PNGs in {figures_dir})")
+    return 0
+
+
+def register(sub: Subparsers) -> None:
+    labels = arg(
+        "--labels",
+        help="labels file (InCharacter characters_labels.json or YAML); "
+        "default: the characters' profile labels",
+    )
+    command(
+        sub,
+        "evaluate",
+        "print alignment, faithfulness and norm tables; write CSVs",
+        _evaluate,
+        arg("experiment_dir"),
+        labels,
+        arg("--out", help="folder for CSVs and figures (default <dir>/evaluation)"),
+    )
+    command(
+        sub,
+        "report",
+        "write a self-contained HTML report with figures",
+        _html,
+        arg("experiment_dir"),
+        arg("--out", required=True, help="the HTML file to write"),
+        labels,
+        arg("--figures", help="folder for the PNGs (default: next to the HTML)"),
+    )

@@ -1,0 +1,54 @@
+"""``personascope experiment``: run or resume an experiment spec."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from personascope.cli._common import Subparsers, arg, command
+from personascope.cli._progress import print_scores, run_with_progress
+from personascope.errors import InputError
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    from personascope.graphs.runner import load_spec
+
+    spec = load_spec(args.spec)
+    exp_dir = Path(args.dir or Path("runs") / Path(args.spec).stem)
+    if (exp_dir / "spec.yaml").exists() and not args.resume:
+        raise InputError(
+            exp_dir,
+            "--resume",
+            "this experiment directory already has runs: pass --resume to "
+            "continue it (finished runs are not re-run) or choose --dir",
+        )
+    if args.executor == "ray" and not spec.database:
+        raise InputError(
+            args.spec, "database", "the Ray executor needs a shared postgresql:// database (or env:NAME)"
+        )
+    if args.address and args.executor != "ray":
+        raise InputError(
+            "command line", "--address", "only the ray executor joins a cluster (--executor ray)"
+        )
+    return print_scores(exp_dir, run_with_progress(spec, exp_dir, args.executor, args.address))
+
+
+def register(sub: Subparsers) -> None:
+    command(
+        sub,
+        "experiment",
+        "run an experiment spec (YAML/JSON)",
+        _experiment,
+        arg("spec"),
+        arg("--dir", default=None, help="experiment directory (default runs/<spec name>)"),
+        arg("--resume", action="store_true", help="continue an existing experiment directory"),
+        arg(
+            "--executor",
+            choices=["local", "ray"],
+            default="local",
+            help="local: this process; ray: one Ray task per chunk of runs (needs a PostgreSQL database)",
+        ),
+        arg(
+            "--address", default=None, help="Ray cluster to join (auto, ray://host:10001); default: start one"
+        ),
+    )

@@ -1,0 +1,260 @@
+"""The work behind the assessment nodes: batching, assessor calls, failures and flags.
+
+Each function takes what a node has already resolved (the method object, the scale,
+the assessor model) and returns typed records; the nodes in :mod:`.nodes` stay a few
+lines each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from typing import TypeVar
+
+from langchain_core.callbacks import UsageMetadataCallbackHandler
+from langchain_core.language_models import BaseChatModel
+
+from personascope.agents.assessors import (
+    CallRecord,
+    Entry,
+    Participant,
+    convert_options,
+    injection_signals,
+    rate_dimension,
+)
+from personascope.graphs.context import Context
+from personascope.memories.characters import Character
+from personascope.methods import Method
+from personascope.records import Answer, AssessorOutput, DimensionRating, Failure, Flag
+from personascope.scales import Scale
+from personascope.scales.schema import Dimension
+
+T = TypeVar("T")
+
+
+def participant(character: Character) -> Participant:
+    """The names the assessor must not see."""
+    return Participant(names=character.all_names, experimenter=character.experimenter)
+
+
+def entries(transcript: Sequence[Answer], scale: Scale) -> list[Entry]:
+    """The answered items of a transcript, as the assessor sees them."""
+    items = scale.item_map
+    return [
+        Entry(a["item_id"], a["question"], a["answer"] or "", items[a["item_id"]].text)
+        for a in transcript
+        if a.get("answer") is not None and a["item_id"] in items
+    ]
+
+
+def flags(transcript: Sequence[Answer]) -> list[Flag]:
+    """Answers that carry prompt-injection signals."""
+    return [
+        Flag(item_id=a["item_id"], signals=sig)
+        for a in transcript
+        if a.get("answer") and (sig := injection_signals(a["answer"] or ""))
+    ]
+
+
+def answer_failures(transcript: Sequence[Answer]) -> list[Failure]:
+    """One failure per item the RPA did not answer."""
+    return [
+        Failure(
+            stage="answer",
+            item_id=a["item_id"],
+            dimension=a["dimension"],
+            kind=a.get("error_kind"),
+            reason=a.get("error"),
+        )
+        for a in transcript
+        if a.get("answer") is None
+    ]
+
+
+def call_output(rec: CallRecord) -> AssessorOutput:
+    """An assessor call as stored in the run record."""
+    out: AssessorOutput = {
+        "kind": rec.kind,
+        "ids": rec.ids,
+        "output": rec.output,
+        "error": rec.error,
+        "attempts": rec.attempts,
+        "prompt_chars": rec.prompt_chars,
+        "extra": rec.extra,
+    }
+    return out
+
+
+def usage_counts(handler: UsageMetadataCallbackHandler) -> dict[str, dict[str, int]]:
+    """Token counts per model (input, output, total) from a usage handler."""
+    counts: dict[str, dict[str, int]] = {}
+    for model, u in handler.usage_metadata.items():
+        counts[model] = {"input_tokens": u["input_tokens"], "output_tokens": u["output_tokens"]}
+        counts[model]["total_tokens"] = u["total_tokens"]
+    return counts
+
+
+def split_batches(items: Sequence[T], n: int = 4) -> list[list[T]]:
+    """InCharacter's ER_batch split: chunks of ``n``, the last topped up to ``n − 1`` by
+    borrowing from earlier chunks; fewer than ``2(n − 1)`` entries stay one batch.
+
+    >>> [len(b) for b in split_batches(list(range(10)))]
+    [3, 4, 3]
+    >>> [len(b) for b in split_batches(list(range(5)))]
+    [5]
+    """
+    if len(items) < 2 * (n - 1):
+        return [list(items)]
+    result = [list(items[i : i + n]) for i in range(0, len(items), n)]
+    for i in range(n - 1 - len(result[-1])):
+        result[-1].append(result[i].pop())
+    return result
+
+
+def _chunks(items: Sequence[T], size: int | None) -> list[list[T]]:
+    if size is None:
+        return [list(items)]
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+async def convert_entries(
+    model: BaseChatModel,
+    method: Method,
+    ctx: Context,
+    scale: Scale,
+    character: Character,
+    batch_entries: list[Entry],
+    dimension_specific: bool | None = None,
+) -> tuple[dict[str, float | None], list[AssessorOutput], list[Failure]]:
+    """Option conversion (OC, or d-OC for a dimension-specific method) in batches.
+
+    Returns item values in agreement units (a d-OC pole choice of a reverse-keyed item
+    is mirrored, ``min + max − choice``), the assessor outputs and the failures.
+    """
+    low, high = scale.range
+    items = scale.item_map
+    size = ctx.oc_batch_size if method.batch_size is None else method.batch_size
+    size_or_all = None if size == "all" else int(size)
+    specific = method.dimension_specific if dimension_specific is None else dimension_specific
+    batches: list[tuple[Dimension | None, list[Entry]]] = []
+    if specific:
+        for dim in scale.dimensions:
+            of_dim = [e for e in batch_entries if items[e.item_id].dimension == dim.id]
+            batches += [(dim, b) for b in _chunks(of_dim, size_or_all) if b]
+    else:
+        batches += [(None, b) for b in _chunks(batch_entries, size_or_all) if b]
+    sem = asyncio.Semaphore(max(1, ctx.concurrency))
+
+    async def run(dim: Dimension | None, batch: list[Entry]) -> tuple[dict[str, int | None], CallRecord]:
+        async with sem:
+            return await convert_options(
+                model,
+                scale,
+                batch,
+                participant(character),
+                dimension=dim,
+                anonymize_names=ctx.anonymize and method.anonymize,
+                retries=ctx.parse_retries,
+            )
+
+    results = await asyncio.gather(*(run(d, b) for d, b in batches))
+    values: dict[str, float | None] = {}
+    outputs: list[AssessorOutput] = []
+    failures: list[Failure] = []
+    for (pole, batch), (choices, rec) in zip(batches, results, strict=True):
+        outputs.append(call_output(rec))
+        for e in batch:
+            item = items[e.item_id]
+            if e.item_id not in choices:
+                reason = rec.error or "no choice returned"
+                failures.append(
+                    Failure(
+                        stage="assessment",
+                        item_id=e.item_id,
+                        dimension=item.dimension,
+                        kind="unparsed",
+                        reason=reason,
+                    )
+                )
+                continue
+            choice = choices[e.item_id]
+            if choice is None:
+                reason = "assessor chose 'x' (refusal or no evidence)"
+                failures.append(
+                    Failure(
+                        stage="assessment",
+                        item_id=e.item_id,
+                        dimension=item.dimension,
+                        kind="no_evidence",
+                        reason=reason,
+                    )
+                )
+                values[e.item_id] = None
+            elif pole is not None and item.key == "-":
+                # d-OC rates the pole; a reverse-keyed item's agreement is the mirror image.
+                values[e.item_id] = float(low + high - choice)
+            else:
+                values[e.item_id] = float(choice)
+    return values, outputs, failures
+
+
+async def rate_entries(
+    model: BaseChatModel,
+    method: Method,
+    ctx: Context,
+    scale: Scale,
+    character: Character,
+    answered: list[Entry],
+) -> tuple[list[DimensionRating], list[Failure]]:
+    """Expert rating (ER_all / ER_batch) of every dimension; a failed call fails its items."""
+    items = scale.item_map
+    jobs: list[tuple[Dimension, list[Entry]]] = []
+    for dim in scale.dimensions:
+        of_dim = [e for e in answered if items[e.item_id].dimension == dim.id]
+        if ctx.trial > 0:  # as InCharacter: later trials see another batching
+            random.Random(ctx.trial).shuffle(of_dim)
+        if not of_dim:
+            continue
+        if method.batch_size == "all":
+            batches = [of_dim]
+        else:
+            size = ctx.er_batch_size if method.batch_size is None else method.batch_size
+            batches = split_batches(of_dim, max(2, size))
+        jobs += [(dim, b) for b in batches]
+    sem = asyncio.Semaphore(max(1, ctx.concurrency))
+
+    async def run(dim: Dimension, batch: list[Entry]) -> tuple[float | None, CallRecord]:
+        async with sem:
+            return await rate_dimension(
+                model,
+                scale,
+                dim,
+                batch,
+                participant(character),
+                anonymize_names=ctx.anonymize and method.anonymize,
+                retries=ctx.parse_retries,
+            )
+
+    results = await asyncio.gather(*(run(d, b) for d, b in jobs))
+    ratings: list[DimensionRating] = []
+    failures: list[Failure] = []
+    for (dim, batch), (score, rec) in zip(jobs, results, strict=True):
+        ratings.append(
+            DimensionRating(
+                dimension=dim.id,
+                item_ids=[e.item_id for e in batch],
+                score=score,
+                analysis=(rec.output or {}).get("analysis"),
+                error=rec.error,
+                attempts=rec.attempts,
+            )
+        )
+        if score is None:
+            failures += [
+                Failure(
+                    stage="assessment", item_id=e.item_id, dimension=dim.id, kind="unparsed", reason=rec.error
+                )
+                for e in batch
+            ]
+    return ratings, failures
