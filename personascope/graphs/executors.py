@@ -24,6 +24,7 @@ from personascope.graphs.runner import (
     RunOutcome,
     RunPlan,
     plan_runs,
+    preflight,
     run_experiment,
 )
 
@@ -70,6 +71,7 @@ def run_with_ray(
             "database",
             "the Ray executor needs a shared postgresql:// database for checkpoints and results",
         )
+    preflight(spec)  # before any worker starts: a misconfigured experiment fails here, once
     try:
         import ray
     except ImportError:

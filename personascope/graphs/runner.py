@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from personascope.agents.endpoints import check_urls, register_pools
+from personascope.agents.preflight import check_models
 from personascope.agents.rpa import RolePlayingAgent
 from personascope.errors import InputError, from_validation_error
 from personascope.graphs.checkpoint import open_checkpointer
@@ -194,6 +195,20 @@ def single_run_spec(
     return spec
 
 
+def preflight(spec: ExperimentSpec, *, rpa_injected: bool = False, assessor_injected: bool = False) -> None:
+    """Check every model the spec's runs will call (injected objects excepted); the
+    interviewer only when some item has no open-ended question to ask."""
+    needed: list[tuple[str, str]] = []
+    if not rpa_injected:
+        needed += [("rpa model", m) for m in spec.rpa_models]
+    if not assessor_injected:
+        needed += [("assessor model", m) for m in spec.assessor_models]
+    language = str(spec.context.get("language", "en"))
+    if any(not item.question(language) for s in spec.scales for item in load_scale(s).items):
+        needed.append(("interviewer model", spec.interviewer_model))
+    check_models(needed)
+
+
 def check_spec(spec: ExperimentSpec, source: str | Path) -> None:
     from personascope.agents.models import parse_spec
 
@@ -295,8 +310,12 @@ async def run_experiment(
     runs: Sequence[RunPlan] | None = None,
 ) -> list[RunOutcome]:
     """Run (or resume) every run of ``spec`` (or only ``runs``, a part of its plan, as a
-    distributed worker does); finished runs are skipped without model calls."""
+    distributed worker does); finished runs are skipped without model calls.
+
+    Every model the runs need is checked first (:func:`preflight`): a missing key or an
+    unreachable endpoint raises :class:`ConfigurationError` before anything is written."""
     register_pools(spec.endpoints)
+    preflight(spec, rpa_injected=rpa is not None, assessor_injected=assessor is not None)
     exp = Path(exp_dir)
     exp.mkdir(parents=True, exist_ok=True)
     spec_file = exp / "spec.yaml"
