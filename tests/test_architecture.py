@@ -125,3 +125,27 @@ def test_cli_modules_are_thin() -> None:
     for path in (PKG / "cli").glob("*.py"):
         lines = len(path.read_text().splitlines())
         assert lines <= 110, f"{path.name}: {lines} lines; move logic into the library"
+
+
+@pytest.mark.parametrize(
+    "package",
+    ["personascope", "personascope.agents", "personascope.graphs", "personascope.memories",
+     "personascope.scales", "personascope.evaluation", "personascope.cli"],
+)  # fmt: skip
+def test_public_names_resolve(package: str) -> None:
+    """Every name a package lists in ``__all__`` can be imported from it."""
+    import importlib
+
+    module = importlib.import_module(package)
+    assert module.__all__
+    for name in module.__all__:
+        assert getattr(module, name) is not None, f"{package}.{name}"
+
+
+def test_importing_the_package_is_cheap() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, personascope; print('langgraph' in sys.modules, 'chromadb' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

@@ -1,0 +1,24 @@
+"""Lazy public names for packages whose modules are heavy to import (PEP 562).
+
+``from personascope.graphs import run_experiment`` imports LangGraph only when asked;
+``import personascope`` stays cheap. Type checkers see the real imports (each package
+repeats them under ``TYPE_CHECKING``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+def lazy_getattr(package: str, exports: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that imports ``exports[name]`` (a module path) on first use."""
+
+    def __getattr__(name: str) -> Any:
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(module), name)
+
+    return __getattr__
