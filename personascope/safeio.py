@@ -291,6 +291,23 @@ def read_jsonl(path: str | Path, *, limit: int | None = None) -> Iterator[tuple[
             yield n, load_json(line, p, where=f"line {n}")
 
 
+# -- bounded answers ------------------------------------------------------------------
+
+# An answer to one interview question is a few hundred words; anything far beyond that
+# is a runaway or hostile model, and every copy (checkpoints, results, assessor prompts)
+# multiplies it. 20,000 characters is ~5,000 tokens.
+MAX_ANSWER_CHARS = 20_000
+TRUNCATION_NOTE = "\n[answer truncated by personascope: {chars} characters, limit {limit}]"
+
+
+def bound_text(text: str, limit: int | None = MAX_ANSWER_CHARS) -> tuple[str, bool]:
+    """``(text cut to limit, truncated?)``; a cut text ends with a note saying so, because a
+    reader of the transcript, and the assessor, must know the answer did not end there."""
+    if limit is None or len(text) <= limit:
+        return text, False
+    return text[:limit] + TRUNCATION_NOTE.format(chars=len(text), limit=limit), True
+
+
 # -- secrets ------------------------------------------------------------------------
 
 REDACTED = "[REDACTED]"

@@ -26,11 +26,10 @@ import yaml
 from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableLambda
 
-from personascope import safeio
+import personascope.safeio as safeio
 from personascope.agents.endpoints import ResponseTooLargeError
 from personascope.agents.models import ModelDeadlineError, ModelParams, resolve_model
 from personascope.agents.rpa import (
-    MAX_ANSWER_CHARS,
     EndpointRPA,
     RPAError,
     RunnableRPA,
@@ -473,7 +472,7 @@ def test_long_answer_is_truncated_and_flagged() -> None:
         rpa = EndpointRPA(f"openai-compatible:m@{stub.base_url}", max_retries=0)
         reply = asyncio.run(safe_answer(rpa, [HumanMessage("Who are you?")]))
         assert reply.truncated and reply.original_chars == 100_000
-        assert reply.text.startswith("x" * MAX_ANSWER_CHARS)
+        assert reply.text.startswith("x" * safeio.MAX_ANSWER_CHARS)
         assert reply.text.endswith("[answer truncated by personascope: 100000 characters, limit 20000]")
         text = asyncio.run(safe_reply(rpa, [HumanMessage("Who are you?")], max_answer_chars=50))
         assert len(text) < 150 and "limit 50" in text

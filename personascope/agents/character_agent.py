@@ -19,9 +19,9 @@ from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
 from personascope.agents.prompts import NO_MEMORIES, ROLE_PLAY_SYSTEM_PROMPT
-from personascope.agents.rpa import MAX_ANSWER_CHARS, bound_answer
 from personascope.memories.characters import Character
 from personascope.memories.store import MemoryStore
+from personascope.safeio import MAX_ANSWER_CHARS, bound_text
 
 
 class CharacterState(TypedDict):
@@ -63,7 +63,7 @@ def build_character_agent_graph(
         )
         reply = await model.ainvoke([SystemMessage(system), *state["messages"]])
         content = reply.content if isinstance(reply.content, str) else str(reply.text)
-        return {"messages": [AIMessage(content=bound_answer(content, max_answer_chars).text)]}
+        return {"messages": [AIMessage(content=bound_text(content, max_answer_chars)[0])]}
 
     graph = StateGraph(CharacterState)
     graph.add_node("retrieve_memories", retrieve_memories)

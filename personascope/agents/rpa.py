@@ -26,7 +26,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 
 from personascope.errors import InputError
-from personascope.safeio import redact
+from personascope.safeio import MAX_ANSWER_CHARS, bound_text, redact
 
 ENTRY_POINT_GROUP = "personascope.rpas"
 
@@ -144,13 +144,6 @@ def get_rpa(name: str, **kwargs: Any) -> RolePlayingAgent:
 # -- calling an RPA safely ----------------------------------------------------------
 
 
-# An answer to one interview question is a few hundred words; anything far beyond that
-# is a runaway or hostile model, and every copy (checkpoints, results, assessor prompts)
-# multiplies it. 20,000 characters is ~5,000 tokens.
-MAX_ANSWER_CHARS = 20_000
-TRUNCATION_NOTE = "\n[answer truncated by personascope: {chars} characters, limit {limit}]"
-
-
 @dataclass(frozen=True)
 class Reply:
     """An RPA's answer, bounded: ``text`` (cut to the limit, with a note saying so when
@@ -162,12 +155,9 @@ class Reply:
 
 
 def bound_answer(text: str, max_answer_chars: int | None = MAX_ANSWER_CHARS) -> Reply:
-    """``text`` cut to ``max_answer_chars`` (None: no limit), with a visible note when cut:
-    a reader of the transcript, and the assessor, must know the answer did not end there."""
-    if max_answer_chars is None or len(text) <= max_answer_chars:
-        return Reply(text, False, len(text))
-    note = TRUNCATION_NOTE.format(chars=len(text), limit=max_answer_chars)
-    return Reply(text[:max_answer_chars] + note, True, len(text))
+    """``text`` cut to ``max_answer_chars`` (None: no limit), with a visible note when cut."""
+    bounded, truncated = bound_text(text, max_answer_chars)
+    return Reply(bounded, truncated, len(text))
 
 
 async def safe_answer(

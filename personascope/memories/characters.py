@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from personascope import safeio
+import personascope.safeio as safeio
 from personascope.errors import InputError, from_validation_error
 
 _SUFFIXES = (".yaml", ".yml", ".json")

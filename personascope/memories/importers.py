@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from personascope import safeio
+import personascope.safeio as safeio
 from personascope.errors import InputError
 from personascope.memories.characters import Character, character_from_data
 

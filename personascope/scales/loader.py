@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from personascope import safeio
+import personascope.safeio as safeio
 from personascope.errors import InputError, from_validation_error
 from personascope.scales.importers import (
     from_incharacter,
