@@ -66,8 +66,10 @@ class Method:
         Answers per assessor call; ``None`` takes the context's ``er_batch_size`` or
         ``oc_batch_size``; ``"all"`` puts every answer of a dimension in one call.
     anonymize : bool
-        Replace the character's and experimenter's names before assessment
-        (InCharacter anonymises for every LLM assessor).
+        Replace the character's and experimenter's names before assessment. As in
+        InCharacter's code (``*_anonymous`` evaluation modes): ER_batch, ER_all and d-OC
+        anonymise; OC (and the OC fallback of SR) does not. The context's ``anonymize``
+        overrides it.
     """
 
     id: str
@@ -117,6 +119,7 @@ BUILTIN_METHODS: tuple[Method, ...] = (
         questions="self_report",
         assessor="self_report_parse",
         level="item",
+        anonymize=False,
     ),
     Method(
         id="sr_cot",
@@ -124,6 +127,7 @@ BUILTIN_METHODS: tuple[Method, ...] = (
         questions="self_report_cot",
         assessor="self_report_parse",
         level="item",
+        anonymize=False,
     ),
     Method(
         id="oc",
@@ -131,6 +135,7 @@ BUILTIN_METHODS: tuple[Method, ...] = (
         questions="open",
         assessor="option_conversion",
         level="item",
+        anonymize=False,
     ),
     Method(
         id="d_oc",

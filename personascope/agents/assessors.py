@@ -17,16 +17,18 @@ from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, create_model, model_validator
 
 from personascope.agents.prompts import (
     DATA_NOTICE,
     DIMENSION_OPTION_CONVERSION_PROMPT,
     EXPERT_RATING_PROMPT,
+    ONE_SCORE_OUTPUT,
     OPTION_CONVERSION_PROMPT,
     RETRY_NOTE,
+    TWO_SCORE_OUTPUT,
 )
-from personascope.scales.schema import Dimension, Scale
+from personascope.scales.schema import Dimension, Scale, ScoringMode
 
 PARTICIPANT = "the participant"
 EXPERIMENTER = "the experimenter"
@@ -45,16 +47,25 @@ def injection_signals(text: str) -> list[str]:
     return [p.pattern for p in _INJECTION if p.search(text)]
 
 
+def _name_pattern(name: str) -> re.Pattern[str]:
+    # Whole names only: not inside a word, and not a contraction's tail ("I'm" is not "M").
+    return re.compile(rf"(?<![\w'’]){re.escape(name)}(?!\w)")
+
+
 def anonymize(text: str, names: Sequence[str], experimenter: str | None) -> str:
-    """Replace the character's names (longest first) and the experimenter's name.
+    """Replace the character's names and the experimenter's name, longest first, as
+    whole words and with their case (names are proper nouns: "Will" the name, not "will").
 
     >>> anonymize("Holmes said: Watson, I am Sherlock Holmes.", ["Sherlock Holmes", "Holmes"], "Watson")
     'the participant said: the experimenter, I am the participant.'
+    >>> anonymize("I'm sure, M. Holmes's friend", ["Holmes"], "M")
+    "I'm sure, the experimenter. the participant's friend"
     """
-    for name in sorted({n for n in names if n.strip()}, key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", PARTICIPANT, text, flags=re.I)
+    replacements = {n: PARTICIPANT for n in names if n.strip()}
     if experimenter and experimenter.strip():
-        text = re.sub(rf"(?<!\w){re.escape(experimenter)}(?!\w)", EXPERIMENTER, text, flags=re.I)
+        replacements[experimenter] = EXPERIMENTER
+    for name in sorted(replacements, key=len, reverse=True):
+        text = _name_pattern(name).sub(replacements[name], text)
     return text
 
 
@@ -163,11 +174,53 @@ def _literal(values: Sequence[Any]) -> Any:
 
 @lru_cache(maxsize=64)
 def rating_schema(low: int, high: int) -> type[BaseModel]:
+    """Expert rating: any number in ``[low, high]`` (as InCharacter accepts), analysis first."""
     fields: dict[str, Any] = {
         "analysis": (str, Field(description="Brief analysis of the evidence in the answers.")),
-        "score": (_literal(range(low, high + 1)), Field(description=f"Rating from {low} to {high}.")),
+        "score": (float, Field(ge=low, le=high, description=f"Rating from {low} to {high}.")),
     }
     return create_model("DimensionRating", **fields)
+
+
+class _PolePercentages(BaseModel):
+    first: float = Field(ge=0, le=100)
+    second: float = Field(ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _sums_to_100(self) -> _PolePercentages:
+        # InCharacter asserts an exact 100; half a point of rounding is tolerated here.
+        if abs(self.first + self.second - 100.0) > 0.5:
+            raise ValueError(f"the percentages must sum to 100, got {self.first + self.second:g}")
+        return self
+
+
+@lru_cache(maxsize=64)
+def percent_schema(first: str, second: str) -> type[BaseModel]:
+    """Expert rating of a two-pole (16Personalities) dimension as InCharacter asks for it: the
+    percentage of each pole, summing to 100 (its ``two_score_output``)."""
+    poles = create_model(
+        "PolePercentages",
+        __base__=_PolePercentages,
+        first=(float, Field(ge=0, le=100, alias=first)),
+        second=(float, Field(ge=0, le=100, alias=second)),
+    )
+    fields: dict[str, Any] = {
+        "analysis": (str, Field(description="Brief analysis of the evidence in the answers.")),
+        "result": (poles, Field(description=f"Percentage of {first} and of {second}, summing to 100.")),
+    }
+    return create_model("PoleRating", **fields)
+
+
+def two_poles(scale: Scale, dimension: Dimension) -> tuple[str, str] | None:
+    """The two poles an expert rates in percent: a percent-scored scale's dimension named
+    "A/B" (16Personalities: the first letter is the scored pole), else ``None``."""
+    if scale.scoring is not ScoringMode.PERCENT:
+        return None
+    if "/" in dimension.id:
+        first, _, second = dimension.id.partition("/")
+        return first.strip(), second.strip()
+    low_pole, high_pole = _poles(dimension)
+    return high_pole, low_pole
 
 
 def choices_schema(ids: Sequence[str], values: Sequence[int]) -> type[BaseModel]:
@@ -200,11 +253,33 @@ async def rate_dimension(
     anonymize_names: bool = True,
     retries: int = 2,
 ) -> tuple[float | None, CallRecord]:
-    """Expert rating (ER) of one dimension from a batch of answers."""
+    """Expert rating (ER) of one dimension from a batch of answers.
+
+    Returns the rating in the scale's response units (any number in range, as
+    InCharacter accepts). A two-pole percent dimension (16Personalities) is rated as
+    InCharacter does, as two percentages summing to 100; the first pole's percentage
+    ``p`` is returned as ``low + p / 100 · (high − low)``, which the percent scoring
+    turns back into ``p``.
+    """
     low, high = scale.range
     low_pole, high_pole = _poles(dimension)
     experimenter = EXPERIMENTER if anonymize_names else who.experimenter
     participant = PARTICIPANT if anonymize_names else who.names[0]
+    poles = two_poles(scale, dimension)
+    if poles is None:
+        output = ONE_SCORE_OUTPUT.format(
+            participant=participant,
+            dimension=dimension.name,
+            low=low,
+            high=high,
+            anchors=pole_anchors(low, high, low_pole, high_pole),
+            high_pole=high_pole,
+            low_pole=low_pole,
+        )
+        schema = rating_schema(low, high)
+    else:
+        output = TWO_SCORE_OUTPUT.format(participant=participant, first=poles[0], second=poles[1])
+        schema = percent_schema(*poles)
     system = EXPERT_RATING_PROMPT.format(
         dimension=dimension.name,
         scale_name=scale.name,
@@ -212,29 +287,29 @@ async def rate_dimension(
         experimenter=experimenter,
         participant=participant,
         data_notice=DATA_NOTICE,
-        low=low,
-        high=high,
-        anchors=pole_anchors(low, high, low_pole, high_pole),
-        high_pole=high_pole,
-        low_pole=low_pole,
+        output=output,
     )
     user = "Our conversation:\n\n" + _block(entries, experimenter, with_statement=False)
     if anonymize_names:
         system = anonymize(system, who.names, who.experimenter)
         user = anonymize(user, who.names, who.experimenter)
     parsed, error, attempts = await _structured(
-        model, rating_schema(low, high), [SystemMessage(system), HumanMessage(user)], retries
+        model, schema, [SystemMessage(system), HumanMessage(user)], retries
     )
     record = CallRecord(
         "er",
         [e.item_id for e in entries],
-        parsed.model_dump() if parsed else None,
+        parsed.model_dump(by_alias=True) if parsed else None,
         error,
         attempts,
         prompt_chars=len(system) + len(user),
     )
-    score = float(parsed.score) if parsed is not None else None  # type: ignore[attr-defined]
-    return score, record
+    if parsed is None:
+        return None, record
+    if poles is None:
+        return float(parsed.score), record  # type: ignore[attr-defined]
+    share = float(parsed.result.first)  # type: ignore[attr-defined]
+    return low + share / 100.0 * (high - low), record
 
 
 async def convert_options(

@@ -37,10 +37,17 @@ About this dimension:
 {experimenter} interviewed {participant} with open-ended questions.
 {data_notice}
 
-Rate how strongly {participant} shows {dimension} on a scale from {low} to {high}:
+{output}"""
+
+ONE_SCORE_OUTPUT = """Rate how strongly {participant} shows {dimension}: any number from {low} to {high}:
 {anchors}
 Higher scores mean MORE {high_pole}; lower scores mean more {low_pole}.
 Reply in JSON with a brief "analysis" of the evidence first, then the "score"."""
+
+TWO_SCORE_OUTPUT = """Give the percentage of each of the two categories, {first} and {second}, for
+{participant}; the two percentages sum to 100 (e.g. 30 and 70).
+Reply in JSON with a brief "analysis" of the evidence first, then "result": {{"{first}": <percentage>,
+"{second}": <percentage>}}."""
 
 OPTION_CONVERSION_PROMPT = """You convert interview answers into questionnaire choices.
 For each numbered sample below you get a questionnaire statement, the question {experimenter} asked

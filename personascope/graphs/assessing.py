@@ -154,7 +154,7 @@ async def convert_entries(
                 batch,
                 participant(character),
                 dimension=dim,
-                anonymize_names=ctx.anonymize and method.anonymize,
+                anonymize_names=method.anonymize if ctx.anonymize is None else ctx.anonymize,
                 retries=ctx.parse_retries,
             )
 
@@ -232,7 +232,7 @@ async def rate_entries(
                 dim,
                 batch,
                 participant(character),
-                anonymize_names=ctx.anonymize and method.anonymize,
+                anonymize_names=method.anonymize if ctx.anonymize is None else ctx.anonymize,
                 retries=ctx.parse_retries,
             )
 

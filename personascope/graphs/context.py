@@ -40,7 +40,13 @@ class Context:
     assessor_max_tokens: int = 400
     concurrency: int = field(default=4, metadata={"description": "Concurrent calls within one run."})
     language: str = "en"
-    anonymize: bool = True
+    anonymize: bool | None = field(
+        default=None,
+        metadata={
+            "description": "Hide names from the assessor: unset = the method's choice (InCharacter: ER and "
+            "d-OC anonymise, OC and SR do not), true = always, false = never."
+        },
+    )
     max_missing: float = field(
         default=0.2,
         metadata={"description": "Largest fraction of failed items per dimension that still gets a score."},
