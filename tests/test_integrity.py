@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import os
 import signal
 import subprocess
@@ -23,6 +22,7 @@ import chromadb
 import openai
 import pytest
 import yaml
+from hostile_openai import HostileOpenAI
 from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableLambda
 
@@ -41,8 +41,6 @@ from personascope.memories import embeddings
 from personascope.memories.characters import Character, character_from_data, load_character
 from personascope.memories.store import MemoryStore, collection_name, content_hash
 from personascope.scales.loader import load_scale, read_data_file
-
-from stub_openai import JsonHandler, LoopbackServer
 
 CANARY = "sk-canary-7f3a9c1e5b2d"
 ROOT = Path(__file__).resolve().parents[1]
@@ -374,52 +372,6 @@ def test_non_utf8_memories_file_is_one_line(profile_dir: Path) -> None:
 
 
 # -- hostile endpoints: huge answers, trickles, key echoes -------------------------------
-
-
-def _completion(text: str) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-x",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "m",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }
-
-
-class HostileOpenAI(LoopbackServer):
-    """``mode``: ``huge`` (a 200 with an answer of ``size`` characters), ``trickle`` (a valid
-    answer sent one byte every ``interval`` seconds), ``echo_key`` (a 401 whose body echoes
-    the Authorization header, as some proxies do)."""
-
-    def __init__(self, mode: str, size: int = 0, interval: float = 0.5) -> None:
-        self.requests = 0
-        stub = self
-
-        class Handler(JsonHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                stub.requests += 1
-                if mode == "huge":
-                    return self._send(200, _completion("x" * size))
-                if mode == "echo_key":
-                    auth = self.headers.get("Authorization", "")
-                    return self._send(401, {"error": {"message": f"invalid header Authorization: {auth}"}})
-                data = json.dumps(_completion("I would say so.")).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
-                    for i in range(len(data)):
-                        self.wfile.write(data[i : i + 1])
-                        self.wfile.flush()
-                        time.sleep(interval)
-                except OSError:  # the client gave up: the point of the test
-                    self.close_connection = True
-                return None
-
-        self._serve(Handler)
 
 
 def test_trickling_endpoint_is_cut_at_the_request_timeout() -> None:
