@@ -30,17 +30,36 @@ def _module(path: Path) -> str:
     return ".".join(parts)
 
 
+def _is_type_checking(node: ast.AST) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return isinstance(test, ast.Name | ast.Attribute) and ast.unparse(test).endswith("TYPE_CHECKING")
+
+
+def _import_nodes(tree: ast.AST, top_level_only: bool) -> list[ast.Import | ast.ImportFrom]:
+    """Import statements that run (``if TYPE_CHECKING:`` blocks never do)."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    todo = list(ast.iter_child_nodes(tree))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        elif _is_type_checking(node):
+            todo.extend(node.orelse)  # type: ignore[attr-defined]
+        elif not (top_level_only and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
 def _imports(path: Path, *, top_level_only: bool = False) -> set[str]:
     """Modules imported by ``path`` (``top_level_only``: at import time, not inside
-    functions nor under ``if TYPE_CHECKING``)."""
+    functions), ``if TYPE_CHECKING:`` imports excepted."""
     tree = ast.parse(path.read_text())
     names: set[str] = set()
     package = _module(path) if path.name == "__init__.py" else _module(path).rpartition(".")[0]
-    nodes = ast.iter_child_nodes(tree) if top_level_only else ast.walk(tree)
-    for node in nodes:
+    for node in _import_nodes(tree, top_level_only):
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
+        else:
             if node.level:
                 base = package.split(".")[: len(package.split(".")) - node.level + 1]
                 module = ".".join([*base, node.module] if node.module else base)

@@ -133,8 +133,8 @@ def test_report_has_every_figure_and_table(experiment: Path, tmp_path: Path, lab
     assert kinds == {"radar", "bars", "items", "pca", "faithfulness"}
     assert sum(f.startswith("radar_") for f in figures) == 3
     assert sum(f.startswith("faithfulness_") for f in figures) == 3  # oc only: item level
-    for heading in ("scores", "alignment ipip-bfm-100", "norms ipip-bfm-100"):
-        assert f"<h2>{heading}" in page
+    for heading in ("scores", "alignment", "consistency (Std)", "norms ipip-bfm-100"):
+        assert f"<h2>{heading}<" in page, heading
     pngs = list((tmp_path / "report").glob("*.png"))
     assert len(pngs) == len(figures) and all(p.stat().st_size > 5000 for p in pngs)
 
@@ -159,14 +159,21 @@ def test_faithfulness_numbers_are_sane(experiment: Path) -> None:
 def test_evaluate_writes_csv_and_alignment(
     experiment: Path, tmp_path: Path, labels_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["evaluate", str(experiment), "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert "alignment ipip-bfm-100" not in out  # the profiles are labelled on ipip-bfm-50 only
-    assert main(["evaluate", str(experiment), "--labels", str(labels_file), "--out", str(tmp_path)]) == 0
-    csvs = {p.name for p in tmp_path.glob("*.csv")}
-    assert "scores.csv" in csvs and any(n.startswith("alignment_") for n in csvs)
-    align = pd.read_csv(next(tmp_path.glob("alignment_ipip-bfm-100_oc_*.csv")))
-    assert 0.5 <= align.loc[0, "acc_dim"] <= 1.0 and align.loc[0, "n_characters"] == 2
+    assert main(["evaluate", str(experiment), "--out", str(tmp_path / "a")]) == 0
+    assert not (tmp_path / "a" / "alignment.csv").exists()  # the profiles are labelled on ipip-bfm-50 only
+    assert (
+        main(["evaluate", str(experiment), "--labels", str(labels_file), "--out", str(tmp_path / "b")]) == 0
+    )
+    csvs = {p.name for p in (tmp_path / "b").glob("*.csv")}
+    assert {"scores.csv", "alignment.csv", "consistency_(Std).csv"} <= csvs
+    align = pd.read_csv(tmp_path / "b" / "alignment.csv")
+    # one row per configuration: never pooled over methods, RPA or assessor models
+    assert sorted(align["method"]) == ["er_batch", "oc"] and (align["scale"] == SCALE).all()
+    oc = align[align["method"] == "oc"].iloc[0]
+    assert 0.5 <= oc["acc_dim"] <= 1.0 and oc["n_characters"] == 2 and oc["n_repeats"] == 4
+    std = pd.read_csv(tmp_path / "b" / "consistency_(Std).csv")
+    assert set(std["method"]) == {"oc", "er_batch"}
+    assert std.loc[std["method"] == "er_batch", "std_score"].notna().all()  # Std_score for ER too
 
 
 def test_assessor_agreement_table(tmp_path: Path) -> None:

@@ -45,7 +45,9 @@ def check_model(spec: str, role: str = "model") -> None:
     except InputError as exc:
         raise ConfigurationError(f"{role} {spec!r}: {exc.field}: {exc.detail}") from None
     if parsed.provider == "openai" and not os.environ.get("OPENAI_API_KEY"):
-        raise ConfigurationError(f"{role} {spec!r}: OPENAI_API_KEY is not set (keys are read from the environment)")
+        raise ConfigurationError(
+            f"{role} {spec!r}: OPENAI_API_KEY is not set (keys are read from the environment)"
+        )
     if parsed.provider == "openai-compatible" and parsed.base_url:
         urls = pool_urls(parsed.base_url) or [parsed.base_url]
         if not any(reachable(u) for u in urls):

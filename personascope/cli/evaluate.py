@@ -19,7 +19,7 @@ def _report(args: argparse.Namespace, out_dir: Path) -> Report:
 
     exp = Path(args.experiment_dir)
     characters = sorted(results.load(exp)["character"].unique()) if results.has_results(exp) else []
-    return experiment_report(exp, out_dir, labels_frame(characters, args.labels))
+    return experiment_report(exp, out_dir, labels_frame(characters, args.labels, args.labels_source))
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -51,6 +51,12 @@ def register(sub: Subparsers) -> None:
         help="labels file (InCharacter characters_labels.json or YAML); "
         "default: the characters' profile labels",
     )
+    source = arg(
+        "--labels-source",
+        choices=["annotation", "pdb", "both"],
+        default="both",
+        help="InCharacter's labels: annotation, PDb, or both for BFI/16P as the paper reports (default)",
+    )
     command(
         sub,
         "evaluate",
@@ -58,6 +64,7 @@ def register(sub: Subparsers) -> None:
         _evaluate,
         arg("experiment_dir"),
         labels,
+        source,
         arg("--out", help="folder for CSVs and figures (default <dir>/evaluation)"),
     )
     command(
@@ -68,5 +75,6 @@ def register(sub: Subparsers) -> None:
         arg("experiment_dir"),
         arg("--out", required=True, help="the HTML file to write"),
         labels,
+        source,
         arg("--figures", help="folder for the PNGs (default: next to the HTML)"),
     )

@@ -3,14 +3,14 @@
 Figures: per-character radar charts; dimension scores with error bars across
 temperatures (RealBehavior Fig. 2); item score distributions (RB Fig. 3); a PCA map
 of all profiles (InCharacter Fig. 3); faithfulness heatmaps (RB Table 2). Tables:
-scores, alignment with labels, faithfulness, norms.
+every table of :mod:`personascope.evaluation.tables` (scores, alignment, consistency,
+faithfulness, external and behavioural consistency, norms) and assessor agreement.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,21 +24,12 @@ import pandas as pd
 
 from personascope import results
 from personascope.errors import InputError
-from personascope.evaluation.alignment import measured_alignment
-from personascope.evaluation.behavior import behavioral_consistency_table, subject_keys
-from personascope.evaluation.faithfulness import faithfulness_table
 from personascope.evaluation.reliability import icc, krippendorff_alpha
-from personascope.evaluation.validity import norm_table
-from personascope.methods import available_methods
+from personascope.evaluation.tables import experiment_tables
+from personascope.evaluation.tables import item_level as _item_level
 from personascope.records import RunRecord
 from personascope.scales import Scale, load_scale
 from personascope.scales.scoring import keyed_value
-
-
-def _item_level(method: str) -> bool:
-    """Whether a method yields item values (a method whose plug-in is gone: no)."""
-    found = available_methods().get(method)
-    return found is not None and found.item_level
 
 
 @dataclass
@@ -237,35 +228,7 @@ def build_report(
         report.notes.append("The experiment has no results yet.")
         return report
     scales = {s: load_scale(s) for s in scores["scale"].unique()}
-    summary = (
-        scores.groupby(["character", "scale", "method", "rpa_model", "dimension"], sort=False)["score"]
-        .agg(["mean", "std", "count"])
-        .reset_index()
-    )
-    report.tables["scores"] = summary
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for (char, scale_id, method), g in items.groupby(["character", "scale", "method"]):
-            if not _item_level(str(method)):
-                continue
-            sub_scores = scores[
-                (scores["character"] == char) & (scores["scale"] == scale_id) & (scores["method"] == method)
-            ]
-            report.tables[f"faithfulness {char} {scale_id} {method}"] = faithfulness_table(
-                g, sub_scores, scales[scale_id]
-            ).reset_index()
-    if labels is not None and not labels.empty:
-        for (scale_id, method, model), g in scores.groupby(["scale", "method", "rpa_model"]):
-            lab = labels[labels["scale"] == scale_id]
-            if lab.empty:
-                continue
-            pred = g.groupby(["character", "dimension"])["score"].mean().reset_index()
-            lo, hi = scales[scale_id].score_bounds(scales[scale_id].dimensions[0].id)
-            lab_scored = lab.copy()
-            out = measured_alignment(pred, lab_scored, low=lo, high=hi)
-            report.tables[f"alignment {scale_id} {method} {model}"] = pd.DataFrame(
-                [{k: out[k] for k in ("acc_dim", "acc_full", "mae", "mse", "n_dim", "n_characters")}]
-            )
+    report.tables.update(experiment_tables(scores, items, scales, labels, crs))
     for (scale_id, method), g in scores.groupby(["scale", "method"]):
         if g["assessor_model"].nunique() < 2:
             continue
@@ -286,17 +249,6 @@ def build_report(
                     "icc3": icc(units.dropna(), "ICC3"),
                 }
             ]
-        )
-    for scale_id, scale in scales.items():
-        if scale.norms:
-            means = scores[scores["scale"] == scale_id].groupby(["character", "dimension"])["score"].mean()
-            parts = [norm_table(g.droplevel(0), scale).assign(character=c) for c, g in means.groupby(level=0)]
-            if parts:
-                report.tables[f"norms {scale_id}"] = pd.concat(parts, ignore_index=True)
-    if crs is not None and not crs.empty:
-        keyed = scores.assign(subject=subject_keys(scores))
-        report.tables["behavioural consistency"] = behavioral_consistency_table(
-            keyed[["subject", "dimension", "score"]], crs
         )
     report.figures.update(radar_charts(scores, scales, out_dir))
     report.figures.update(temperature_bars(scores, scales, out_dir))
