@@ -9,7 +9,9 @@ attempts are flagged.
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,17 +36,58 @@ PARTICIPANT = "the participant"
 EXPERIMENTER = "the experimenter"
 
 _INJECTION = [
-    re.compile(r"ignore\s+(all\s+|any\s+|the\s+)?(previous|prior|above|earlier)\s+instructions", re.I),
+    re.compile(
+        r"ignore\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier|other)\s+instructions", re.I
+    ),
     re.compile(r"</?\s*answer\s*>", re.I),
-    re.compile(r"\"\s*(score|choice|choices|analysis)\s*\"\s*:", re.I),
-    re.compile(r"\b(system|assistant)\s*(prompt|message)\s*:", re.I),
-    re.compile(r"\b(rate|score|mark|grade)\s+(me|this|the participant|it)\s+(a|as|an)?\s*-?\d", re.I),
+    re.compile(r"\"\s*(score|choice|choices|analysis|result)\s*\"\s*:", re.I),
+    re.compile(r"\b(system|assistant|developer)\s*(prompt|message|note)\s*:", re.I),
+    re.compile(
+        r"\b(rate|score|mark|grade)\s+(me|this|the participant|it|him|her|them)\s+(a|as|an|with)?\s*-?\d",
+        re.I,
+    ),
+    # plain-language demands for a particular score
+    re.compile(
+        r"\b(must|should|have to|need to|shall|are to)\s+"
+        r"(output|give|assign|return|award|rate|score|choose|pick)\b[^.!?\n]{0,60}\b(highest|maximum|max|lowest|minimum|min|top|perfect|full|best|worst)\b",
+        re.I,
+    ),
+    re.compile(
+        r"\b(highest|maximum|lowest|minimum|perfect|top)\s+(possible\s+)?(score|rating|mark|grade)\b", re.I
+    ),
+    # a forged sample header: the assessor's data block starts each answer with one
+    re.compile(r"(?im)^\s*sample\s+\S+\s*:"),
+    re.compile(
+        r"\b(assessor|evaluator|grader|rater|psychologist)\b[^.!?\n]{0,40}\b(must|should|instructed|note)\b",
+        re.I,
+    ),
 ]
+# Invisible characters that could split a keyword without changing how it reads.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def normalise_for_detection(text: str) -> str:
+    """What an answer says once disguises are undone: compatibility forms (fullwidth
+    ``＜/answer＞``), HTML entities (``&lt;/answer&gt;``, twice-escaped too) and
+    invisible characters.
+
+    >>> normalise_for_detection("＜/answer＞ &amp;lt;b&amp;gt; sco\u200bre")
+    '</answer> <b> score'
+    """
+    text = unicodedata.normalize("NFKC", text)
+    for _ in range(3):  # entities escaped more than once
+        unescaped = html.unescape(text)
+        if unescaped == text:
+            break
+        text = unescaped
+    return text.translate(_INVISIBLE)
 
 
 def injection_signals(text: str) -> list[str]:
-    """Patterns in an answer that look like an attempt to steer the assessor."""
-    return [p.pattern for p in _INJECTION if p.search(text)]
+    """Patterns in an answer (after :func:`normalise_for_detection`) that look like an
+    attempt to steer the assessor."""
+    plain = normalise_for_detection(text)
+    return [p.pattern for p in _INJECTION if p.search(plain)]
 
 
 def _name_pattern(name: str) -> re.Pattern[str]:
@@ -70,8 +113,11 @@ def anonymize(text: str, names: Sequence[str], experimenter: str | None) -> str:
 
 
 def _escape(answer: str) -> str:
-    # A fake closing tag must not end the data block early.
-    return re.sub(r"<(\s*/?\s*answer)", r"‹\1", answer, flags=re.I)
+    # A fake closing tag must not end the data block early, in any disguise; a forged
+    # "Sample <id>:" line must not read as the start of another sample.
+    text = normalise_for_detection(answer)
+    text = re.sub(r"<(\s*/?\s*answer)", r"‹\1", text, flags=re.I)
+    return re.sub(r"(?im)^(\s*)(sample)(\s+\S+\s*:)", r"\1(quoted) \2\3", text)
 
 
 def pole_anchors(low: int, high: int, low_pole: str, high_pole: str) -> str:
@@ -360,11 +406,18 @@ async def convert_options(
     )
     out: dict[str, int | None] = {}
     if parsed is not None:
-        for c in parsed.choices:  # type: ignore[attr-defined]
-            out[c.id] = None if c.choice == "x" else int(c.choice)
-        missing = [i for i in ids if i not in out]
-        if missing:
-            error = f"no choice for item(s) {missing}"
+        given = [c.id for c in parsed.choices]  # type: ignore[attr-defined]
+        repeated = sorted({i for i in given if given.count(i) > 1})
+        if repeated:
+            # Which of two choices counts is undecidable (a forged sample header can cause
+            # it): the whole batch fails rather than the last one silently winning.
+            error = f"duplicate choices for item(s) {repeated}: the batch is not scored"
+        else:
+            for c in parsed.choices:  # type: ignore[attr-defined]
+                out[c.id] = None if c.choice == "x" else int(c.choice)
+            missing = [i for i in ids if i not in out]
+            if missing:
+                error = f"no choice for item(s) {missing}"
     record = CallRecord(
         "d_oc" if dimension else "oc",
         ids,

@@ -57,6 +57,27 @@ def flags(transcript: Sequence[Answer]) -> list[Flag]:
     ]
 
 
+def scorable(
+    transcript: Sequence[Answer], scale: Scale, score_flagged: bool = False
+) -> tuple[list[Entry], list[Failure]]:
+    """The entries the assessor may score, and one ``injection`` failure per flagged answer
+    left out (all are scored when ``score_flagged``)."""
+    items = scale.item_map
+    flagged = {} if score_flagged else {f["item_id"]: f["signals"] for f in flags(transcript)}
+    failures = [
+        Failure(
+            stage="answer",
+            item_id=item_id,
+            dimension=items[item_id].dimension,
+            kind="injection",
+            reason=f"flagged as an attempt to steer the assessor ({len(signals)} signal(s)); not scored",
+        )
+        for item_id, signals in flagged.items()
+        if item_id in items
+    ]
+    return [e for e in entries(transcript, scale) if e.item_id not in flagged], failures
+
+
 def answer_failures(transcript: Sequence[Answer]) -> list[Failure]:
     """One failure per item the RPA did not answer."""
     return [

@@ -354,8 +354,8 @@ async def behavior_test(
     """Run the test, write ``test_labels.csv``, ``crs.csv``, ``crs.png`` and, when the
     experiment has scale scores, ``bc.csv`` (BC per scale and method) under the behaviour folder."""
     from personascope import results
-    from personascope.evaluation.behavior import behavioral_consistency_table, subject_keys
     from personascope.evaluation.report import crs_chart
+    from personascope.evaluation.tables import behavioral_consistency
 
     if not (_paths(ctx)["classifiers"] / "metrics.json").exists():
         raise InputError(ctx.behavior_dir, "classifiers", "run `personascope behavior build` first")
@@ -366,8 +366,6 @@ async def behavior_test(
     crs_chart(crs, out / "crs.png")
     bc = None
     if results.has_results(experiment_dir):
-        scores = results.load(experiment_dir)
-        scores["subject"] = subject_keys(scores)
-        bc = behavioral_consistency_table(scores[["subject", "dimension", "score"]], crs)
+        bc = behavioral_consistency(results.load(experiment_dir), crs)  # per scale, method, assessor
         bc.to_csv(out / "bc.csv", index=False)
     return BehaviorTestResult(labels, crs, bc, out)

@@ -47,6 +47,13 @@ class Context:
             "d-OC anonymise, OC and SR do not), true = always, false = never."
         },
     )
+    score_flagged: bool = field(
+        default=False,
+        metadata={
+            "description": "Also score answers flagged as attempts to steer the assessor (default: they are "
+            "recorded as failures of kind 'injection' and left out)."
+        },
+    )
     max_missing: float = field(
         default=0.2,
         metadata={"description": "Largest fraction of failed items per dimension that still gets a score."},

@@ -22,7 +22,7 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from personascope.agents.assessors import parse_self_report
+from personascope.agents.assessors import Entry, parse_self_report
 from personascope.agents.models import ModelParams, resolve_model
 from personascope.agents.prompts import (
     QUESTION_REWRITE_PROMPT,
@@ -48,7 +48,7 @@ from personascope.memories.store import MemoryStore
 from personascope.methods import Method, get_method
 from personascope.records import Answer, AssessorOutput, Failure, Question
 from personascope.results import write_record
-from personascope.scales import load_scale
+from personascope.scales import Scale, load_scale
 from personascope.scales.scoring import Rating, score_ratings, score_scale
 
 
@@ -241,10 +241,18 @@ class Nodes:
 
     # -- assessment -------------------------------------------------------------
 
-    def _assessed(self, state: AssessmentState, failures: list[Failure], usage: Any) -> AssessmentResults:
+    def _scorable(self, state: AssessmentState, ctx: Context, scale: Scale) -> list[Entry]:
+        # Flagged answers never reach the assessor unless the user opts in (score_flagged).
+        return assessing.scorable(state["transcript"], scale, ctx.score_flagged)[0]
+
+    def _assessed(
+        self, state: AssessmentState, failures: list[Failure], usage: Any, ctx: Context
+    ) -> AssessmentResults:
         transcript = state["transcript"]
+        scale = load_scale(state["scale"])
+        injected = assessing.scorable(transcript, scale, ctx.score_flagged)[1]
         return {
-            "failures": assessing.answer_failures(transcript) + failures,
+            "failures": assessing.answer_failures(transcript) + injected + failures,
             "flags": assessing.flags(transcript),
             "usage": {"assessor": assessing.usage_counts(usage)},
         }
@@ -260,9 +268,13 @@ class Nodes:
                 ctx,
                 scale,
                 character,
-                assessing.entries(state["transcript"], scale),
+                self._scorable(state, ctx, scale),
             )
-        return {**self._assessed(state, failures, usage), "item_values": values, "assessor_outputs": outputs}
+        return {
+            **self._assessed(state, failures, usage, ctx),
+            "item_values": values,
+            "assessor_outputs": outputs,
+        }
 
     async def parse_self_report(self, state: AssessmentState, runtime: Runtime[Context]) -> AssessmentResults:
         """Self-report (SR, SR-CoT): read the option the RPA chose; answers that name no
@@ -273,7 +285,7 @@ class Nodes:
         allowed = [o.value for o in scale.response_options]
         values: dict[str, float | None] = {}
         fallback = []
-        for e in assessing.entries(state["transcript"], scale):
+        for e in self._scorable(state, ctx, scale):
             v = parse_self_report(e.answer, allowed, cot=method.cot)
             if v is None:
                 fallback.append(e)
@@ -296,7 +308,11 @@ class Nodes:
                 )
                 values.update(oc_values)
                 outputs += oc_outputs
-        return {**self._assessed(state, failures, usage), "item_values": values, "assessor_outputs": outputs}
+        return {
+            **self._assessed(state, failures, usage, ctx),
+            "item_values": values,
+            "assessor_outputs": outputs,
+        }
 
     async def rate_dimensions(self, state: AssessmentState, runtime: Runtime[Context]) -> AssessmentResults:
         """Expert rating (ER_all, ER_batch): the assessor rates each dimension from answers."""
@@ -309,11 +325,11 @@ class Nodes:
                 ctx,
                 scale,
                 character,
-                assessing.entries(state["transcript"], scale),
+                self._scorable(state, ctx, scale),
             )
         outputs: list[AssessorOutput] = [AssessorOutput(kind="er", **r) for r in ratings]  # type: ignore[typeddict-item]
         return {
-            **self._assessed(state, failures, usage),
+            **self._assessed(state, failures, usage, ctx),
             "dimension_ratings": ratings,
             "assessor_outputs": outputs,
         }
