@@ -8,7 +8,7 @@ Pure (pydantic and typing only): ``graphs`` builds these, ``results`` and
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import TypedDict
@@ -41,6 +41,9 @@ class Answer(TypedDict):
     error: str | None
     error_kind: str | None
     seconds: float
+    #: The memories the RPA retrieved for this question, when it reports them (the
+    #: default character agent does; a custom RPA usually does not).
+    memories: NotRequired[list[str]]
 
 
 class Failure(TypedDict):

@@ -9,7 +9,9 @@ in LangGraph Studio and its state can be checkpointed by a parent graph.
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Annotated, Any
 
 from langchain_core.language_models import BaseChatModel
@@ -22,6 +24,31 @@ from personascope.agents.prompts import NO_MEMORIES, ROLE_PLAY_SYSTEM_PROMPT
 from personascope.memories.characters import Character
 from personascope.memories.store import MemoryStore
 from personascope.safeio import MAX_ANSWER_CHARS, bound_text
+
+
+class RetrievedMemories:
+    """What the character agent retrieved inside a :func:`recording_memories` block;
+    ``memories`` stays ``None`` when no retrieval ran (an RPA that retrieves nothing)."""
+
+    def __init__(self) -> None:
+        self.memories: list[str] | None = None
+
+
+# A context variable, not an attribute of the agent: one agent answers many items at
+# once, and each ``ask_item`` must see only the memories of its own question. Nodes run
+# in tasks that copy the context, so the recorder object (not a new value) is shared.
+_RECORDER: ContextVar[RetrievedMemories | None] = ContextVar("personascope_memories", default=None)
+
+
+@contextmanager
+def recording_memories() -> Iterator[RetrievedMemories]:
+    """``with recording_memories() as rec: await agent.areply(...)``, then ``rec.memories``."""
+    rec = RetrievedMemories()
+    token = _RECORDER.set(rec)
+    try:
+        yield rec
+    finally:
+        _RECORDER.reset(token)
 
 
 class CharacterState(TypedDict):
@@ -49,9 +76,14 @@ def build_character_agent_graph(
 
     def retrieve_memories(state: CharacterState) -> dict[str, Any]:
         question = str(state["messages"][-1].content) if state["messages"] else ""
-        if store is None or not question:
-            return {"memories": []}
-        return {"memories": store.retrieve(character, question, k=k, max_chars=max_chars)}
+        found = (
+            store.retrieve(character, question, k=k, max_chars=max_chars)
+            if store is not None and question
+            else []
+        )
+        if (rec := _RECORDER.get()) is not None:
+            rec.memories = [*(rec.memories or []), *found]
+        return {"memories": found}
 
     async def answer_in_character(state: CharacterState) -> dict[str, Any]:
         memories = "\n".join(f"- {m}" for m in state["memories"]) or NO_MEMORIES

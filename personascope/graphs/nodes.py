@@ -23,6 +23,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from personascope.agents.assessors import Entry, parse_self_report
+from personascope.agents.character_agent import recording_memories
 from personascope.agents.models import ModelParams, resolve_model
 from personascope.agents.prompts import (
     QUESTION_REWRITE_PROMPT,
@@ -216,7 +217,7 @@ class Nodes:
         async with sem:
             message = HumanMessage(q["question"], name=_safe_name(character.experimenter))
             try:
-                with track_usage() as usage:
+                with track_usage() as usage, recording_memories() as retrieved:
                     answer = await safe_reply(rpa, [message], timeout=ctx.answer_timeout)
                 tokens = assessing.usage_counts(usage)
             except RPAError as exc:  # transport, timeout and output errors of this one answer
@@ -231,6 +232,8 @@ class Nodes:
             error_kind=kind,
             seconds=seconds,
         )
+        if answer is not None and retrieved.memories is not None:
+            ans["memories"] = retrieved.memories  # what the reader of the report sees beside the answer
         return {"answers": [ans], "usage": {"rpa": tokens}}
 
     def collect_transcript(self, state: InterviewState) -> InterviewUpdate:
