@@ -355,3 +355,38 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return _SECRET_SHAPES.sub(lambda m: (m.group(1) or "") + REDACTED, text)
+
+
+# -- failures of the machine, not of a model ----------------------------------------
+
+#: errno values that say the disk (or the file system) refused a write.
+_STORAGE_ERRNOS = frozenset({28, 122, 30})  # ENOSPC, EDQUOT, EROFS
+_SQLITE_STORAGE = ("disk is full", "disk i/o error", "readonly database")
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an error it was raised from) is a full or read-only disk.
+
+    Such a failure belongs to the machine: recorded as an RPA's or an assessor's failure it
+    would blame the model, and the run would be scored from fewer answers. It stops the
+    run instead; a resume after freeing space re-asks only what was not checkpointed."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _STORAGE_ERRNOS:
+            return True
+        # sqlite3 errors carry no errno; their messages are fixed by SQLite.
+        if type(current).__module__ == "sqlite3" and any(s in str(current).lower() for s in _SQLITE_STORAGE):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for a stored or printed error: its type and message, secrets redacted;
+    a full disk says so and how to continue."""
+    text = redact(f"{type(exc).__name__}: {exc}")
+    if is_storage_failure(exc):
+        return f"storage full or read-only ({text}): free space, then resume (--resume)"
+    return text

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from personascope.errors import InputError
+from personascope.graphs.lock import hold_experiment, prepare_experiment_dir
 from personascope.graphs.runner import (
     ExperimentSpec,
     ProgressHook,
@@ -27,6 +28,7 @@ from personascope.graphs.runner import (
     preflight,
     run_experiment,
 )
+from personascope.safeio import error_text
 
 EXECUTORS = ("local", "ray")
 
@@ -40,9 +42,12 @@ _PASSED_ENV = (
 
 
 def run_chunk(spec_data: dict[str, Any], exp_dir: str, plans: Sequence[RunPlan]) -> list[RunOutcome]:
-    """One Ray task: run (or resume) these runs of the experiment in this worker."""
+    """One Ray task: run (or resume) these runs of the experiment in this worker.
+
+    The driver holds the experiment's lock; workers coordinate through the database
+    (each run is one thread of the shared checkpointer, and each chunk one task)."""
     spec = ExperimentSpec.model_validate(spec_data)
-    return asyncio.run(run_experiment(spec, exp_dir, runs=plans))
+    return asyncio.run(run_experiment(spec, exp_dir, runs=plans, hold_lock=False))
 
 
 def chunks(plans: Sequence[RunPlan], size: int) -> list[list[RunPlan]]:
@@ -79,8 +84,21 @@ def run_with_ray(
             "executor", "ray", "install personascope[distributed] to use the Ray executor"
         ) from None
 
-    exp = Path(exp_dir)
-    exp.mkdir(parents=True, exist_ok=True)
+    exp = prepare_experiment_dir(exp_dir)
+    # One driver per experiment: a second one would submit every run again.
+    with hold_experiment(exp, spec.model_dump(mode="json"), spec.database_url, spec.name):
+        return _run_on_ray(ray, spec, exp, address, on_done, max_retries, num_cpus)
+
+
+def _run_on_ray(
+    ray: Any,
+    spec: ExperimentSpec,
+    exp: Path,
+    address: str | None,
+    on_done: ProgressHook | None,
+    max_retries: int,
+    num_cpus: float,
+) -> list[RunOutcome]:
     started_here = not ray.is_initialized()
     if started_here:
         env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
@@ -106,7 +124,7 @@ def run_with_ray(
                 try:
                     got: list[RunOutcome] = ray.get(ref)
                 except Exception as exc:  # the task failed after its retries
-                    got = [RunOutcome(p, "failed", 0.0, error=f"{type(exc).__name__}: {exc}") for p in chunk]
+                    got = [RunOutcome(p, "failed", 0.0, error=error_text(exc)) for p in chunk]
                 for outcome in got:
                     outcomes.append(outcome)
                     if on_done:

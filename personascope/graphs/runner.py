@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from pydantic import (
@@ -37,12 +36,14 @@ from personascope.agents.rpa import RolePlayingAgent
 from personascope.errors import InputError, from_validation_error
 from personascope.graphs.checkpoint import open_checkpointer
 from personascope.graphs.context import Context
+from personascope.graphs.lock import hold_experiment, prepare_experiment_dir
 from personascope.graphs.pipeline import build_pipeline_graph
 from personascope.graphs.state import PipelineState
 from personascope.memories.characters import load_character
 from personascope.memories.store import MemoryStore
 from personascope.methods import method_ids
 from personascope.results import is_postgres_url, resolve_url, run_id
+from personascope.safeio import error_text
 from personascope.scales import load_scale
 
 
@@ -308,19 +309,18 @@ async def run_experiment(
     assessor_label: str | None = None,
     on_done: ProgressHook | None = None,
     runs: Sequence[RunPlan] | None = None,
+    hold_lock: bool = True,
 ) -> list[RunOutcome]:
     """Run (or resume) every run of ``spec`` (or only ``runs``, a part of its plan, as a
     distributed worker does); finished runs are skipped without model calls.
 
     Every model the runs need is checked first (:func:`preflight`): a missing key or an
-    unreachable endpoint raises :class:`ConfigurationError` before anything is written."""
+    unreachable endpoint raises :class:`ConfigurationError` before anything is written.
+    The experiment is locked while it runs (:mod:`personascope.graphs.lock`; a second
+    process gets :class:`ExperimentBusy`) unless ``hold_lock`` is false."""
     register_pools(spec.endpoints)
     preflight(spec, rpa_injected=rpa is not None, assessor_injected=assessor is not None)
-    exp = Path(exp_dir)
-    exp.mkdir(parents=True, exist_ok=True)
-    spec_file = exp / "spec.yaml"
-    if not spec_file.exists():
-        spec_file.write_text(yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False))
+    exp = prepare_experiment_dir(exp_dir)
     base = Context(
         interviewer_model=spec.interviewer_model,
         concurrency=spec.run_concurrency,
@@ -330,7 +330,9 @@ async def run_experiment(
         **spec.context,
     )
     sem = asyncio.Semaphore(spec.concurrency)
-    async with open_checkpointer(spec.database_url, exp) as saver:
+    # One process writes an experiment (ExperimentBusy otherwise); a Ray worker's driver holds it.
+    lock = hold_experiment(exp, spec.model_dump(mode="json"), spec.database_url, spec.name, hold=hold_lock)
+    async with lock, open_checkpointer(spec.database_url, exp) as saver:
         graph = build_pipeline_graph(
             rpa=rpa, assessor=assessor, store=store, rpa_label=rpa_label, assessor_label=assessor_label
         ).compile(checkpointer=saver)
@@ -364,9 +366,8 @@ async def run_experiment(
                     except InputError:
                         raise
                     except Exception as exc:
-                        outcome = RunOutcome(
-                            plan, "failed", time.perf_counter() - t, error=f"{type(exc).__name__}: {exc}"
-                        )
+                        # Redacted (an endpoint may echo its key); a full disk is named as such.
+                        outcome = RunOutcome(plan, "failed", time.perf_counter() - t, error=error_text(exc))
                 if on_done:
                     on_done(outcome)
                 return outcome
