@@ -11,10 +11,12 @@ from collections.abc import Sequence
 
 from personascope import __version__
 from personascope.cli import behavior, characters, evaluate, experiment, results, run, scales, score, serve
-from personascope.cli._common import Handler
+from personascope.cli._common import Handler, interrupted_message
 from personascope.errors import ConfigurationError, InputError
+from personascope.safeio import redact
 
 EXIT_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 GROUPS = (scales, characters, score, run, experiment, results, evaluate, behavior, serve)
 
 
@@ -35,12 +37,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except (InputError, ConfigurationError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
+    except KeyboardInterrupt:
+        # Checkpoints are committed per answer: one line saying how to continue, no traceback.
+        print(interrupted_message(sys.argv[1:] if argv is None else argv), file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _entry() -> None:  # pragma: no cover - the console script
     sys.exit(main())
 
 
-__all__ = ["EXIT_INPUT", "build_parser", "main"]
+__all__ = ["EXIT_INPUT", "EXIT_INTERRUPTED", "build_parser", "main"]

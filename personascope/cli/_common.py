@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shlex
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -48,3 +49,16 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     for row in rows:
         table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
     console().print(table)
+
+
+#: Commands whose work is checkpointed and continues with ``--resume``.
+RESUMABLE = ("run", "experiment")
+
+
+def interrupted_message(argv: Sequence[str]) -> str:
+    """The one line printed on Ctrl-C: for a run or an experiment, the command that resumes it."""
+    args = list(argv)
+    if not args or args[0] not in RESUMABLE:
+        return "interrupted"
+    again = args if "--resume" in args else [*args, "--resume"]
+    return f"interrupted: answers so far are saved; resume with: personascope {shlex.join(again)}"

@@ -11,17 +11,12 @@ from personascope.errors import InputError
 
 
 def _experiment(args: argparse.Namespace) -> int:
+    from personascope.graphs.resume import check_resume
     from personascope.graphs.runner import load_spec
 
     spec = load_spec(args.spec)
     exp_dir = Path(args.dir or Path("runs") / Path(args.spec).stem)
-    if (exp_dir / "spec.yaml").exists() and not args.resume:
-        raise InputError(
-            exp_dir,
-            "--resume",
-            "this experiment directory already has runs: pass --resume to "
-            "continue it (finished runs are not re-run) or choose --dir",
-        )
+    check_resume(spec, exp_dir, resume=args.resume, force=args.force)
     if args.executor == "ray" and not spec.database:
         raise InputError(
             args.spec, "database", "the Ray executor needs a shared postgresql:// database (or env:NAME)"
@@ -42,6 +37,7 @@ def register(sub: Subparsers) -> None:
         arg("spec"),
         arg("--dir", default=None, help="experiment directory (default runs/<spec name>)"),
         arg("--resume", action="store_true", help="continue an existing experiment directory"),
+        arg("--force", action="store_true", help="with --resume: continue even though the spec changed"),
         arg(
             "--executor",
             choices=["local", "ray"],

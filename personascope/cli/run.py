@@ -11,6 +11,7 @@ from personascope.methods import method_ids
 
 
 def _run(args: argparse.Namespace) -> int:
+    from personascope.graphs.resume import check_resume
     from personascope.graphs.runner import single_run_spec
 
     context = {"max_tokens": args.max_tokens} if args.max_tokens else None
@@ -27,6 +28,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     method = spec.methods[0]
     exp_dir = Path(args.dir or Path("runs") / f"{args.character}-{args.scale}-{method}")
+    # As `experiment`: another run's directory is continued only on request, with its spec.
+    check_resume(spec, exp_dir, resume=args.resume, force=args.force)
     return print_scores(exp_dir, run_with_progress(spec, exp_dir))
 
 
@@ -46,4 +49,6 @@ def register(sub: Subparsers) -> None:
         arg("--concurrency", type=int, default=None, help="calls in flight within the run (default 4)"),
         arg("--max-tokens", type=int, default=None, help="longest RPA answer in tokens"),
         arg("--dir", default=None, help="experiment directory (default runs/<char>-<scale>-<method>)"),
+        arg("--resume", action="store_true", help="continue the run already in --dir"),
+        arg("--force", action="store_true", help="with --resume: continue even though the options changed"),
     )

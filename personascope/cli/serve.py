@@ -9,6 +9,7 @@ import threading
 
 from personascope.cli._common import Subparsers, arg, command
 from personascope.errors import InputError
+from personascope.safeio import redact
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -30,7 +31,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server.start()
     except LocalModelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 1
     print(f"serving {server.model.name} at {server.base_url} (model name {args.alias!r})")
     print(f"use it with: --model 'openai-compatible:{args.alias}@{server.base_url}'", flush=True)
