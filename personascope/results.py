@@ -213,9 +213,12 @@ def open_store(location: str | Path, experiment: str | None = None) -> ResultsSt
         return PostgresResults(text, experiment or "experiment")
     spec_file = Path(location) / "spec.yaml"
     if spec_file.exists():
-        import yaml
+        from personascope.safeio import read_data_file
 
-        spec = yaml.safe_load(spec_file.read_text()) or {}
+        # Bounded, alias-bomb and duplicate-key safe: the directory may come from anyone.
+        spec = read_data_file(spec_file) or {}
+        if not isinstance(spec, dict):
+            raise InputError(spec_file, "(top level)", "expected a mapping (an experiment spec)")
         url = resolve_url(spec.get("database") or spec.get("checkpointer"))
         if is_postgres_url(url):
             return PostgresResults(url, experiment or str(spec.get("name") or "experiment"))
@@ -287,8 +290,30 @@ def load_items(experiment_dir: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def export(experiment_dir: str | Path, out: str | Path, fmt: str = "csv") -> Path:
-    """Export scores (csv, parquet) or full records (jsonl)."""
+EXPORT_FORMATS = ("csv", "parquet", "jsonl")
+
+
+def export_format(out: str | Path, fmt: str | None = None) -> str:
+    """The format of an export to ``out``: ``fmt``, or the one its suffix names; a suffix
+    that names another format (``x.xlsx``, ``x.csv`` with ``--format parquet``) is refused
+    rather than written in a format its name does not say."""
+    suffix = Path(out).suffix.lower().lstrip(".")
+    if fmt is None:
+        if suffix not in EXPORT_FORMATS:
+            raise InputError(
+                out, "--out", f"cannot write .{suffix or '(no suffix)'}: name a .csv, .parquet or .jsonl file"
+            )
+        return suffix
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(out, "--format", f"expected one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    if suffix != fmt:
+        raise InputError(out, "--out", f"--format {fmt} writes a .{fmt} file, not .{suffix or '(no suffix)'}")
+    return fmt
+
+
+def export(experiment_dir: str | Path, out: str | Path, fmt: str | None = "csv") -> Path:
+    """Export scores (csv, parquet) or full records (jsonl); ``fmt=None``: by ``out``'s suffix."""
+    fmt = export_format(out, fmt)
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "jsonl":

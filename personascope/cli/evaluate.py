@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from personascope.cli._common import Subparsers, arg, command, console, print_table
+from personascope.errors import InputError
 
 if TYPE_CHECKING:
     from personascope.evaluation.report import Report
@@ -38,6 +39,10 @@ def _html(args: argparse.Namespace) -> int:
     from personascope.evaluation.report import write_html
 
     out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm"):  # never HTML under a .pdf (or any other) name
+        raise InputError(
+            out, "--out", f"report writes one HTML page: name a .html file, not {out.suffix or out.name!r}"
+        )
     figures_dir = Path(args.figures or out.with_suffix("")).resolve()
     report = _report(args, figures_dir)
     write_html(report, out, f"personascope report — {Path(args.experiment_dir).name}")

@@ -13,9 +13,10 @@ def _export(args: argparse.Namespace) -> int:
     from personascope import results
 
     exp = Path(args.experiment_dir)
+    fmt = results.export_format(args.out, args.format)  # before reading anything: a bad name fails fast
     if not results.has_results(exp):
         raise InputError(exp, results.RESULTS_FILE, "no results in this directory")
-    print(f"wrote {results.export(exp, args.out, args.format)}")
+    print(f"wrote {results.export(exp, args.out, fmt)}")
     return 0
 
 
@@ -30,5 +31,7 @@ def register(sub: Subparsers) -> None:
         _export,
         arg("experiment_dir"),
         arg("--out", required=True),
-        arg("--format", choices=["csv", "parquet", "jsonl"], default="csv"),
+        arg(
+            "--format", choices=["csv", "parquet", "jsonl"], default=None, help="default: from --out's suffix"
+        ),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -39,12 +40,12 @@ from personascope.graphs.context import Context
 from personascope.graphs.lock import hold_experiment, prepare_experiment_dir
 from personascope.graphs.pipeline import build_pipeline_graph
 from personascope.graphs.state import PipelineState
-from personascope.memories.characters import load_character
+from personascope.memories.characters import builtin_character_ids, load_character
 from personascope.memories.store import MemoryStore
 from personascope.methods import method_ids
 from personascope.results import is_postgres_url, resolve_url, run_id
 from personascope.safeio import error_text
-from personascope.scales import load_scale
+from personascope.scales import builtin_scale_ids, load_scale
 
 
 def _known_method(value: str) -> str:
@@ -86,6 +87,14 @@ class ExperimentSpec(BaseModel):
         ),
     )
     context: dict[str, Any] = Field(default_factory=dict, description="Other Context fields.")
+
+    @field_validator("characters", "scales")
+    @classmethod
+    def _files_absolute(cls, v: list[str]) -> list[str]:
+        # A profile or scale file is recorded by its absolute path: reports, evaluations
+        # and resumes started from another folder must find the same file.
+        builtin = {*builtin_character_ids(), *builtin_scale_ids()}
+        return [os.path.abspath(x) if x not in builtin and Path(x).is_file() else x for x in v]
 
     @field_validator("temperatures")
     @classmethod
