@@ -6,80 +6,90 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from personascope.cli._common import Subparsers, arg, command, console, print_table
-from personascope.errors import InputError
+from personascope.cli._common import Arg, Subparsers, arg, command, console, print_table
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from personascope.evaluation.report import Report
 
 
-def _report(args: argparse.Namespace, out_dir: Path) -> Report:
+def labels_of(args: argparse.Namespace) -> pd.DataFrame:
+    """The labels a report shows beside the scores (the file given, or the profiles')."""
     from personascope import results
-    from personascope.evaluation.report import experiment_report
     from personascope.memories.labels import labels_frame
 
     exp = Path(args.experiment_dir)
     characters = sorted(results.load(exp)["character"].unique()) if results.has_results(exp) else []
-    return experiment_report(exp, out_dir, labels_frame(characters, args.labels, args.labels_source))
+    return labels_frame(characters, args.labels, args.labels_source)
+
+
+def page_of(args: argparse.Namespace, live: bool = False) -> tuple[str, Report]:
+    """The report page of ``args.experiment_dir`` and the report behind it."""
+    from personascope.evaluation.page import experiment_page
+
+    return experiment_page(args.experiment_dir, labels_of(args), validity=args.validity, live=live)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from personascope.evaluation.page import write_page
+
     out_dir = Path(args.out or Path(args.experiment_dir) / "evaluation")
-    report = _report(args, out_dir)
-    for name, table in report.tables.items():
+    html, report = page_of(args)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables = report.tables
+    for name, table in tables.items():
         print_table(name, list(table.columns), table.itertuples(index=False))
         table.to_csv(out_dir / f"{name.replace(' ', '_').replace('/', '-')}.csv", index=False)
     for note in report.notes:
         console().print(note)
-    print(f"wrote {len(report.tables)} CSV tables and {len(report.figures)} figures to {out_dir}")
+    page = write_page(html, out_dir / "report.html")
+    print(f"wrote {len(tables)} CSV tables to {out_dir} and the interactive report {page}")
     return 0
 
 
 def _html(args: argparse.Namespace) -> int:
-    from personascope.evaluation.report import write_html
+    from personascope.evaluation.page import write_page
 
-    out = Path(args.out)
-    if out.suffix.lower() not in (".html", ".htm"):  # never HTML under a .pdf (or any other) name
-        raise InputError(
-            out, "--out", f"report writes one HTML page: name a .html file, not {out.suffix or out.name!r}"
-        )
-    figures_dir = Path(args.figures or out.with_suffix("")).resolve()
-    report = _report(args, figures_dir)
-    write_html(report, out, f"personascope report — {Path(args.experiment_dir).name}")
-    print(f"wrote {out} ({len(report.figures)} figures, {len(report.tables)} tables; PNGs in {figures_dir})")
+    html, report = page_of(args)
+    out = write_page(html, args.out)
+    figures = len(report.figures)
+    print(f"wrote {out} ({len(html.encode()) / 1e6:.1f} MB; {figures} charts; open it in a browser)")
     return 0
 
 
-def register(sub: Subparsers) -> None:
-    labels = arg(
+#: The options every report command takes.
+REPORT_ARGS: tuple[Arg, ...] = (
+    arg("experiment_dir"),
+    arg(
         "--labels",
         help="labels file (InCharacter characters_labels.json or YAML); "
         "default: the characters' profile labels",
-    )
-    source = arg(
+    ),
+    arg(
         "--labels-source",
         choices=["annotation", "pdb", "both"],
         default="both",
         help="InCharacter's labels: annotation, PDb, or both for BFI/16P as the paper reports (default)",
-    )
+    ),
+    arg("--validity", help="a validity study's summary.csv (default <dir>/validity/summary.csv)"),
+)
+
+
+def register(sub: Subparsers) -> None:
     command(
         sub,
         "evaluate",
-        "print alignment, faithfulness and norm tables; write CSVs",
+        "print alignment, faithfulness and norm tables; write CSVs and report.html",
         _evaluate,
-        arg("experiment_dir"),
-        labels,
-        source,
-        arg("--out", help="folder for CSVs and figures (default <dir>/evaluation)"),
+        *REPORT_ARGS,
+        arg("--out", help="folder for the CSVs and report.html (default <dir>/evaluation)"),
     )
     command(
         sub,
         "report",
-        "write a self-contained HTML report with figures",
+        "write one self-contained interactive HTML page: overview, profiles, runs, charts",
         _html,
-        arg("experiment_dir"),
+        *REPORT_ARGS,
         arg("--out", required=True, help="the HTML file to write"),
-        labels,
-        source,
-        arg("--figures", help="folder for the PNGs (default: next to the HTML)"),
     )

@@ -1,247 +1,545 @@
-"""Reports: figures (PNG) and one self-contained HTML page from an experiment's results.
+"""Reports: every table of an experiment and its figures as interactive (Plotly) charts.
 
-Figures: per-character radar charts; dimension scores with error bars across
-temperatures (RealBehavior Fig. 2); item score distributions (RB Fig. 3); a PCA map
-of all profiles (InCharacter Fig. 3); faithfulness heatmaps (RB Table 2). Tables:
-every table of :mod:`personascope.evaluation.tables` (scores, alignment, consistency,
-faithfulness, external and behavioural consistency, norms) and assessor agreement.
+Every figure shows one configuration — (scale, method, RPA model, assessor model) —
+and, where it is about one character, one character: numbers of different RPA or
+assessor models are never pooled into one chart. Figures are Plotly figure
+specifications (plain dicts: ``{"data": [...], "layout": {...}}``) that
+:mod:`personascope.evaluation.page` draws with the Plotly library bundled in the page.
+
+Figures: per-character profiles with the labels beside the measured scores and the
+spread over runs (the radar charts of InCharacter Fig. 2); dimension scores with error
+bars across temperatures (RealBehavior Fig. 2); item score distributions (RB Fig. 3); a
+PCA map of all profiles (InCharacter Fig. 3); faithfulness heatmaps (RB Table 2);
+alignment, norms, assessor agreement and the behaviour test's criterion scores (RB
+Fig. 5). Tables: every table of :mod:`personascope.evaluation.tables`, the profiles
+with their confidence, and assessor agreement.
 """
 
 from __future__ import annotations
 
-import base64
-import html
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: files only
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from personascope import results
 from personascope.errors import InputError
+from personascope.evaluation.alignment import GROUP_COLUMNS, predicted_type
+from personascope.evaluation.faithfulness import faithfulness_table
 from personascope.evaluation.reliability import icc, krippendorff_alpha
-from personascope.evaluation.tables import experiment_tables
-from personascope.evaluation.tables import item_level as _item_level
+from personascope.evaluation.tables import experiment_tables, item_level, keyed_items
+from personascope.evaluation.units import dimension_info, scores_in_label_units
 from personascope.records import RunRecord
 from personascope.scales import Scale, load_scale
-from personascope.scales.scoring import keyed_value
+
+CONFIG: tuple[str, ...] = GROUP_COLUMNS
+#: Columns of a validity study's summary (written by the validity study, read here).
+VALIDITY_COLUMNS = (*CONFIG, "dimension", "r", "spearman", "hl_accuracy", "bias")
+VALIDITY_FILE = Path("validity") / "summary.csv"
+PLOTLY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+
+
+@dataclass
+class Figure:
+    """One interactive chart: a Plotly figure spec, the configuration it shows (``None``:
+    the experiment as a whole, e.g. the behaviour test) and its character, if any."""
+
+    kind: str
+    title: str
+    spec: dict[str, Any]
+    config: dict[str, str] | None = None
+    character: str | None = None
 
 
 @dataclass
 class Report:
-    """What a report contains: figures (name → PNG path) and tables (name → DataFrame)."""
+    """What a report contains: figures, tables (name → DataFrame), notes, and the
+    validity study's summary when one exists (``None``: not measured)."""
 
-    figures: dict[str, Path] = field(default_factory=dict)
+    figures: list[Figure] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    validity: pd.DataFrame | None = None
+    labels: pd.DataFrame | None = None
 
 
-def _normalised(scores: pd.DataFrame, scales: dict[Any, Scale]) -> pd.Series:
-    lo = [scales[s].score_bounds(d)[0] for s, d in zip(scores["scale"], scores["dimension"], strict=True)]
-    hi = [scales[s].score_bounds(d)[1] for s, d in zip(scores["scale"], scores["dimension"], strict=True)]
-    norm = (scores["score"].astype(float).to_numpy() - np.array(lo)) / (np.array(hi) - np.array(lo))
-    return pd.Series(norm, index=scores.index)
+def num(x: Any) -> float | None:
+    """A JSON-safe number: ``None`` for missing, NaN or infinite values."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
 
 
-def _save(fig: Any, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+def config_of(row: Mapping[Any, Any]) -> dict[str, str]:
+    return {c: str(row[c]) for c in CONFIG}
 
 
-def radar_charts(scores: pd.DataFrame, scales: dict[Any, Scale], out: Path) -> dict[str, Path]:
-    figs = {}
-    df = scores.assign(norm=_normalised(scores, scales))
-    for (char, scale_id), g in df.groupby(["character", "scale"]):
-        dims = [d.id for d in scales[scale_id].dimensions]
-        angles = np.linspace(0, 2 * np.pi, len(dims), endpoint=False).tolist()
-        fig = plt.figure(figsize=(5, 5))
-        ax = fig.add_subplot(projection="polar")
-        for method, gm in g.groupby("method"):
-            values = [gm.loc[gm["dimension"] == d, "norm"].mean() for d in dims]
-            closed = [*values, values[0]]
-            ax.plot([*angles, angles[0]], closed, label=str(method))
-            ax.fill([*angles, angles[0]], closed, alpha=0.15)
-        ax.set_xticks(angles)
-        ax.set_xticklabels([scales[scale_id].dimension_map[d].name for d in dims], fontsize=8)
-        ax.set_ylim(0, 1)
-        ax.set_title(f"{char} — {scale_id}", fontsize=10)
-        ax.legend(loc="lower right", fontsize=7)
-        figs[f"radar_{char}_{scale_id}"] = _save(fig, out / f"radar_{_slug(char)}_{scale_id}.png")
+def config_label(config: Mapping[str, str]) -> str:
+    c = config
+    return f"{c['scale']} · {c['method']} · RPA {c['rpa_model']} · assessor {c['assessor_model']}"
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "font": {"size": 13}},
+        "margin": {"l": 50, "r": 20, "t": 40, "b": 60},
+        "height": 340,
+        **extra,
+    }
+
+
+def _dim_names(scale: Scale) -> tuple[list[str], list[str]]:
+    return [d.id for d in scale.dimensions], [d.name for d in scale.dimensions]
+
+
+def in_label_units(scores: pd.DataFrame, scales: Mapping[str, Scale]) -> pd.DataFrame:
+    """``scores`` with ``score`` in the labels' units (item mean; 16P percent) and the
+    bounds ``low``/``high`` of those units: the units a profile is drawn in."""
+    scored = scores.dropna(subset=["score"])
+    if scored.empty:
+        return scored.assign(score_scale=[], low=[], high=[])
+    info = dimension_info(scales.values())
+    own = [c for c in info.columns if c in scored.columns and c not in ("scale", "dimension")]
+    return scores_in_label_units(scored.drop(columns=own), info)
+
+
+# -- profiles and their confidence --------------------------------------------------
+
+
+def item_confidences(record: RunRecord) -> dict[str, float]:
+    """Item-level confidence where the assessor reported one (a ``confidence`` beside an
+    item's choice); empty when the assessor gives none, as the built-in ones do."""
+    found: dict[str, float] = {}
+    for out in record.assessor_outputs:
+        for choice in (out.get("output") or {}).get("choices") or []:
+            if isinstance(choice, dict) and (c := num(choice.get("confidence"))) is not None:
+                found[str(choice.get("id"))] = c
+    return found
+
+
+def profile_table(
+    scores: pd.DataFrame,
+    scales: Mapping[str, Scale],
+    labels: pd.DataFrame | None = None,
+    records: Sequence[RunRecord] = (),
+) -> pd.DataFrame:
+    """One row per (character, configuration, dimension): the measured score in the
+    labels' units over the configuration's runs — ``mean``, ``sd`` (population SD over
+    runs), ``ci95`` (half-width of the t interval of the mean; nan for one run), ``runs``
+    — ``type_agreement`` (share of runs whose H/L type is the modal one: how often the
+    runs agree on the side of the midpoint), ``label_agreement`` (share of runs that
+    match the label's type), ``item_confidence`` (mean item confidence, when the assessor
+    reports one), and the label (``label_score``, ``label_type``; first label source)."""
+    from scipy import stats
+
+    conv = in_label_units(scores, scales)
+    lab = _first_source(labels)
+    conf: dict[tuple[str, str], list[float]] = {}
+    for rec in records:
+        item_dim = {q["item_id"]: q["dimension"] for q in rec.questions}
+        for item_id, c in item_confidences(rec).items():
+            conf.setdefault((rec.run_id, item_dim.get(item_id, "")), []).append(c)
+    rows = []
+    for key, g in conv.groupby(["character", *CONFIG, "dimension"], sort=False):
+        values = dict(zip(["character", *CONFIG, "dimension"], (str(k) for k in key), strict=True))
+        x = g["score"].astype(float).to_numpy()
+        mid = (float(g["low"].iloc[0]) + float(g["high"].iloc[0])) / 2
+        types = [predicted_type(float(v), mid) for v in x]
+        modal = max(set(types), key=types.count)
+        sd = float(np.std(x)) if len(x) > 1 else float("nan")
+        ci = (
+            float(stats.t.ppf(0.975, len(x) - 1) * np.std(x, ddof=1) / np.sqrt(len(x)))
+            if len(x) > 1
+            else float("nan")
+        )
+        label = lab.get((values["character"], values["scale"], values["dimension"]), (float("nan"), ""))
+        confs = [c for rid in g["run_id"] for c in conf.get((str(rid), values["dimension"]), [])]
+        rows.append(
+            {
+                **values,
+                "mean": float(np.mean(x)),
+                "sd": sd,
+                "ci95": ci,
+                "runs": len(x),
+                "low": float(g["low"].iloc[0]),
+                "high": float(g["high"].iloc[0]),
+                "type_agreement": types.count(modal) / len(types),
+                "label_score": label[0],
+                "label_type": label[1],
+                "label_agreement": (
+                    sum(t == label[1] for t in types) / len(types) if label[1] in ("H", "L") else float("nan")
+                ),
+                "item_confidence": float(np.mean(confs)) if confs else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _first_source(labels: pd.DataFrame | None) -> dict[tuple[str, str, str], tuple[float, str]]:
+    if labels is None or labels.empty:
+        return {}
+    out: dict[tuple[str, str, str], tuple[float, str]] = {}
+    for r in labels.itertuples(index=False):
+        key = (str(r.character), str(r.scale), str(r.dimension))
+        score = num(r.score)
+        out.setdefault(key, (score if score is not None else float("nan"), str(r.type)))
+    return out
+
+
+def profile_figures(
+    profiles: pd.DataFrame, scales: Mapping[str, Scale], labels: pd.DataFrame | None = None
+) -> list[Figure]:
+    """Per character and configuration: the measured mean ± SD over runs in the labels'
+    units, the label of every label source beside it (a label with a type only is drawn
+    as ▲ high / ▼ low at a quarter from the edge), the midpoint dashed."""
+    figs: list[Figure] = []
+    if profiles.empty:
+        return figs
+    for key, g in profiles.groupby(["character", *CONFIG], sort=False):
+        char = str(key[0])
+        config = dict(zip(CONFIG, (str(k) for k in key[1:]), strict=True))
+        scale = scales[config["scale"]]
+        dims, names = _dim_names(scale)
+        by_dim = g.set_index("dimension")
+        lo, hi = float(g["low"].iloc[0]), float(g["high"].iloc[0])
+        measured = [by_dim.loc[d] if d in by_dim.index else None for d in dims]
+        data: list[dict[str, Any]] = [
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "measured (mean ± SD over runs)",
+                "x": names,
+                "y": [num(m["mean"]) if m is not None else None for m in measured],
+                "error_y": {
+                    "type": "data",
+                    "array": [num(m["sd"]) or 0 if m is not None else 0 for m in measured],
+                },
+                "marker": {"size": 11, "color": PLOTLY_COLORS[0]},
+                "customdata": dims,
+                "hovertemplate": "%{x}: %{y:.2f} ± %{error_y.array:.2f}<extra>measured</extra>",
+            }
+        ]
+        data += _label_traces(labels, char, config["scale"], dims, names, lo, hi)
+        layout = _layout(
+            f"{char} — {config_label(config)}",
+            yaxis={"range": [lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo)], "title": {"text": "label units"}},
+            shapes=[_hline((lo + hi) / 2)],
+            legend={"orientation": "h", "y": -0.25},
+        )
+        figs.append(Figure("profile", f"profile {char}", {"data": data, "layout": layout}, config, char))
     return figs
 
 
-def temperature_bars(scores: pd.DataFrame, scales: dict[Any, Scale], out: Path) -> dict[str, Path]:
-    figs = {}
-    for (char, scale_id, method), g in scores.groupby(["character", "scale", "method"]):
-        dims = [d.id for d in scales[scale_id].dimensions]
-        temps = sorted(g["temperature"].unique())
-        fig, ax = plt.subplots(figsize=(7, 3.5))
-        width = 0.8 / max(1, len(temps))
-        for k, t in enumerate(temps):
-            gt = g[g["temperature"] == t]
-            means = [gt.loc[gt["dimension"] == d, "score"].astype(float).mean() for d in dims]
-            sds = [gt.loc[gt["dimension"] == d, "score"].astype(float).std(ddof=0) for d in dims]
-            ax.bar(
-                np.arange(len(dims)) + k * width,
-                means,
-                width,
-                yerr=np.nan_to_num(sds),
-                capsize=3,
-                label=f"T={t:g}",
+def _hline(y: float) -> dict[str, Any]:
+    return {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "y0": y,
+        "y1": y,
+        "line": {"dash": "dash", "color": "grey", "width": 1},
+    }
+
+
+def _label_traces(
+    labels: pd.DataFrame | None,
+    char: str,
+    scale_id: str,
+    dims: list[str],
+    names: list[str],
+    lo: float,
+    hi: float,
+) -> list[dict[str, Any]]:
+    if labels is None or labels.empty:
+        return []
+    sel = labels[(labels["character"] == char) & (labels["scale"] == scale_id)]
+    sources = sel["source"] if "source" in sel.columns else pd.Series("labels", index=sel.index)
+    traces = []
+    for k, (source, g) in enumerate(sel.groupby(sources, sort=False)):
+        rows = {str(r.dimension): r for r in g.itertuples(index=False)}
+        ys, symbols, texts = [], [], []
+        for d in dims:
+            r = rows.get(d)
+            score = num(r.score) if r is not None else None
+            kind = str(r.type) if r is not None else ""
+            if score is None and kind in ("H", "L"):
+                score = hi - (hi - lo) / 4 if kind == "H" else lo + (hi - lo) / 4
+                symbols.append("triangle-up" if kind == "H" else "triangle-down")
+            else:
+                symbols.append("diamond")
+            ys.append(score)
+            texts.append(
+                f"label {kind or '—'}" + (f" ({num(r.score):.2f})" if r is not None and num(r.score) else "")
             )
-        ax.set_xticks(np.arange(len(dims)) + width * (len(temps) - 1) / 2)
-        ax.set_xticklabels([scales[scale_id].dimension_map[d].name for d in dims], fontsize=8)
-        lo, hi = scales[scale_id].score_bounds(dims[0])
-        ax.set_ylim(lo, hi)
-        ax.axhline((lo + hi) / 2, color="grey", lw=0.8, ls="--")
-        ax.set_title(f"{char} — {scale_id} — {method}: mean ± SD over trials", fontsize=9)
-        ax.legend(fontsize=7)
-        figs[f"bars_{char}_{scale_id}_{method}"] = _save(
-            fig, out / f"bars_{_slug(char)}_{scale_id}_{method}.png"
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": f"label ({source})",
+                "x": names,
+                "y": ys,
+                "text": texts,
+                "marker": {
+                    "size": 10,
+                    "symbol": symbols,
+                    "color": PLOTLY_COLORS[(k + 1) % 8],
+                    "opacity": 0.85,
+                },
+                "hovertemplate": "%{x}: %{text}<extra>" + str(source) + "</extra>",
+            }
+        )
+    return traces
+
+
+# -- the figures of the papers, one configuration each ---------------------------------
+
+
+def _by_config_and_character(frame: pd.DataFrame) -> Iterable[tuple[dict[str, str], str, pd.DataFrame]]:
+    for key, g in frame.groupby([*CONFIG, "character"], sort=False):
+        yield dict(zip(CONFIG, (str(k) for k in key[:4]), strict=True)), str(key[4]), g
+
+
+def temperature_figures(scores: pd.DataFrame, scales: Mapping[str, Scale]) -> list[Figure]:
+    """Dimension scores per temperature, mean ± SD over trials (RealBehavior Fig. 2)."""
+    figs: list[Figure] = []
+    for config, char, g in _by_config_and_character(scores.dropna(subset=["score"])):
+        scale = scales[config["scale"]]
+        dims, names = _dim_names(scale)
+        data = []
+        for t, gt in g.groupby("temperature"):
+            by = gt.groupby("dimension")["score"]
+            mean, sd = by.mean(), by.std(ddof=0)
+            data.append(
+                {
+                    "type": "bar",
+                    "name": f"T={num(t) or 0:g}",
+                    "x": names,
+                    "y": [num(mean.get(d)) for d in dims],
+                    "error_y": {"type": "data", "array": [num(sd.get(d)) or 0 for d in dims]},
+                }
+            )
+        lo = min(scale.score_bounds(d)[0] for d in dims)
+        hi = max(scale.score_bounds(d)[1] for d in dims)
+        layout = _layout(
+            f"{char} — {config_label(config)}: mean ± SD over trials",
+            barmode="group",
+            yaxis={"range": [lo, hi]},
+        )
+        figs.append(
+            Figure("temperature", f"temperature {char}", {"data": data, "layout": layout}, config, char)
         )
     return figs
 
 
-def item_distributions(
-    items: pd.DataFrame, records: list[RunRecord], scales: dict[Any, Scale], out: Path
-) -> dict[str, Path]:
-    figs = {}
-    for (char, scale_id, method), g in items.groupby(["character", "scale", "method"]):
-        scale = scales[scale_id]
-        dims = [d.id for d in scale.dimensions]
-        if _item_level(str(method)):
-            low, high = scale.range
-            items_by_id = scale.item_map
-            keyed = [
-                keyed_value(items_by_id[i], float(v), low, high)
-                for i, v in zip(g["item_id"], g["value"], strict=True)
-                if v is not None and np.isfinite(v) and i in items_by_id
+def item_figures(
+    items: pd.DataFrame, records: Sequence[RunRecord], scales: Mapping[str, Scale]
+) -> list[Figure]:
+    """Item values after reverse keying (item methods), or the assessor's batch ratings
+    (expert rating), counted per value and dimension (RealBehavior Fig. 3)."""
+    figs: list[Figure] = []
+    if items.empty:
+        return figs
+    keyed = keyed_items(items[[item_level(str(m)) for m in items["method"]]], scales)
+    ratings: dict[tuple[str, ...], list[tuple[str, float]]] = {}
+    for rec in records:
+        key = (rec.scale, rec.method, rec.rpa_model, rec.assessor_model, rec.character)
+        for r in rec.dimension_ratings:
+            if r["score"] is not None:
+                ratings.setdefault(key, []).append((r["dimension"], float(r["score"])))
+    seen = items.drop_duplicates([*CONFIG, "character"])
+    for row in seen.to_dict("records"):
+        config = config_of(row)
+        char = str(row["character"])
+        scale = scales[config["scale"]]
+        dims, names = _dim_names(scale)
+        if item_level(config["method"]):
+            sel = keyed[
+                np.logical_and.reduce([keyed[c] == config[c] for c in CONFIG]) & (keyed["character"] == char)
             ]
-            g = g.assign(keyed=np.nan)
-            mask = [
-                v is not None and np.isfinite(v) and i in items_by_id
-                for i, v in zip(g["item_id"], g["value"], strict=True)
-            ]
-            g.loc[mask, "keyed"] = keyed
-            data = [g.loc[g["dimension"] == d, "keyed"].dropna().astype(float).to_numpy() for d in dims]
+            values = [(str(d), float(v)) for d, v in zip(sel["dimension"], sel["score"], strict=True)]
             what = "item scores after reverse keying"
         else:
-            ratings = [
-                r
-                for rec in records
-                if rec.character == char and rec.scale == scale_id and rec.method == method
-                for r in rec.dimension_ratings
-            ]
-            data = [
-                np.array(
-                    [r["score"] for r in ratings if r["dimension"] == d and r["score"] is not None],
-                    dtype=float,
-                )
-                for d in dims
-            ]
+            values = ratings.get((*config.values(), char), [])
             what = "assessor batch ratings"
-        if not any(len(x) for x in data):
+        if not values:
             continue
-        fig, ax = plt.subplots(figsize=(7, 3.5))
-        bins = np.arange(scale.range[0] - 0.5, scale.range[1] + 1.5, 1.0).tolist()
-        shown = [(scale.dimension_map[d].name, x) for d, x in zip(dims, data, strict=True) if len(x)]
-        ax.hist([x for _, x in shown], bins=bins, label=[n for n, _ in shown])  # grouped bars
-        ax.set_xlabel("value")
-        ax.set_ylabel("count")
-        ax.set_title(f"{char} — {scale_id} — {method}: {what}", fontsize=9)
-        ax.legend(fontsize=7)
-        figs[f"items_{char}_{scale_id}_{method}"] = _save(
-            fig, out / f"items_{_slug(char)}_{scale_id}_{method}.png"
+        data = [
+            {"type": "histogram", "name": name, "x": [v for dd, v in values if dd == d], "xbins": {"size": 1}}
+            for d, name in zip(dims, names, strict=True)
+            if any(dd == d for dd, _ in values)
+        ]
+        layout = _layout(
+            f"{char} — {config_label(config)}: {what}",
+            barmode="group",
+            xaxis={"title": {"text": "value"}, "range": [scale.range[0] - 0.5, scale.range[1] + 0.5]},
+            yaxis={"title": {"text": "count"}},
         )
+        figs.append(Figure("items", f"items {char}", {"data": data, "layout": layout}, config, char))
     return figs
 
 
-def pca_map(scores: pd.DataFrame, scales: dict[Any, Scale], out: Path) -> dict[str, Path]:
-    figs = {}
-    df = scores.assign(norm=_normalised(scores, scales))
-    for scale_id, g in df.groupby("scale"):
+def pca_figures(scores: pd.DataFrame, scales: Mapping[str, Scale]) -> list[Figure]:
+    """The characters' mean profiles (label units) on their first two principal
+    components, one map per configuration (InCharacter Fig. 3)."""
+    figs: list[Figure] = []
+    conv = in_label_units(scores, scales)
+    if conv.empty:
+        return figs
+    for key, g in conv.groupby(list(CONFIG), sort=False):
+        config = dict(zip(CONFIG, (str(k) for k in key), strict=True))
         profiles = g.pivot_table(
-            index=["character", "method", "rpa_model"], columns="dimension", values="norm", aggfunc="mean"
+            index="character", columns="dimension", values="score", aggfunc="mean"
         ).dropna()
-        if len(profiles) < 2:
-            continue
+        if len(profiles) < 3:
+            continue  # two points are always on a line: no map to read
         x = profiles.to_numpy() - profiles.to_numpy().mean(axis=0)
         _, sv, vt = np.linalg.svd(x, full_matrices=False)
         coords = x @ vt[:2].T if vt.shape[0] >= 2 else np.c_[x @ vt[:1].T, np.zeros(len(x))]
-        explained = (sv**2 / max((sv**2).sum(), 1e-12))[:2]
-        fig, ax = plt.subplots(figsize=(6, 5))
-        ax.scatter(coords[:, 0], coords[:, 1])
-        for (char, method, _), (cx, cy) in zip(profiles.index, coords, strict=True):
-            ax.annotate(f"{char} ({method})", (cx, cy), fontsize=7)
-        ax.set_xlabel(f"PC1 ({explained[0]:.0%})")
-        ax.set_ylabel(f"PC2 ({explained[1] if len(explained) > 1 else 0:.0%})")
-        ax.set_title(f"PCA of profiles — {scale_id}", fontsize=10)
-        figs[f"pca_{scale_id}"] = _save(fig, out / f"pca_{scale_id}.png")
+        explained = [*(sv**2 / max(float((sv**2).sum()), 1e-12))[:2].tolist(), 0.0]
+        data = [
+            {
+                "type": "scatter",
+                "mode": "markers+text",
+                "x": [num(v) for v in coords[:, 0]],
+                "y": [num(v) for v in coords[:, 1]],
+                "text": [str(c) for c in profiles.index],
+                "textposition": "top center",
+                "textfont": {"size": 9},
+            }
+        ]
+        layout = _layout(
+            f"PCA of profiles — {config_label(config)}",
+            xaxis={"title": {"text": f"PC1 ({explained[0]:.0%})"}},
+            yaxis={"title": {"text": f"PC2 ({explained[1]:.0%})"}},
+            height=420,
+        )
+        figs.append(Figure("pca", "PCA", {"data": data, "layout": layout}, config))
     return figs
 
 
-def faithfulness_heatmaps(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, Path]:
-    figs = {}
+FAITHFULNESS_COLUMNS = ("TrC", "InC_RB", "InC_alpha", "InC_omega", "human_alpha")
+
+
+def faithfulness_figures(
+    items: pd.DataFrame, scores: pd.DataFrame, scales: Mapping[str, Scale]
+) -> list[Figure]:
+    """TrC and InC per dimension beside the human reference α (RealBehavior Table 2), per
+    character and configuration (item methods only: expert rating has no item values)."""
+    figs: list[Figure] = []
+    if items.empty:
+        return figs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for config, char, g in _by_config_and_character(items):
+            if not item_level(config["method"]):
+                continue
+            mask = np.logical_and.reduce([scores[c] == config[c] for c in CONFIG]) & (
+                scores["character"] == char
+            )
+            table = faithfulness_table(g, scores[mask], scales[config["scale"]])
+            cols = [c for c in FAITHFULNESS_COLUMNS if c in table.columns]
+            z = [[num(v) for v in row] for row in table[cols].astype(float).to_numpy()]
+            data = [
+                {
+                    "type": "heatmap",
+                    "z": z,
+                    "x": cols,
+                    "y": [str(d) for d in table.index],
+                    "zmin": -1,
+                    "zmax": 1,
+                    "colorscale": "RdYlGn",
+                    "text": [["—" if v is None else f"{v:.2f}" for v in row] for row in z],
+                    "texttemplate": "%{text}",
+                    "hovertemplate": "%{y} %{x}: %{text}<extra></extra>",
+                }
+            ]
+            layout = _layout(f"Faithfulness — {char} — {config_label(config)}", margin={"l": 140, "t": 40})
+            figs.append(
+                Figure("faithfulness", f"faithfulness {char}", {"data": data, "layout": layout}, config, char)
+            )
+    return figs
+
+
+def alignment_figures(alignment: pd.DataFrame | None) -> list[Figure]:
+    """Accuracy per dimension, full-profile accuracy and MAE per label source (InCharacter Table 3)."""
+    figs: list[Figure] = []
+    if alignment is None or alignment.empty:
+        return figs
+    metrics = [m for m in ("acc_dim", "acc_full", "mae") if m in alignment.columns]
+    for key, g in alignment.groupby(list(CONFIG), sort=False):
+        config = dict(zip(CONFIG, (str(k) for k in key), strict=True))
+        sources = g["labels"] if "labels" in g.columns else pd.Series("labels", index=g.index)
+        data = [
+            {"type": "bar", "name": str(src), "x": metrics, "y": [num(r[m]) for m in metrics]}
+            for src, (_, r) in zip(sources, g.iterrows(), strict=True)
+        ]
+        layout = _layout(
+            f"Alignment with the labels — {config_label(config)}", barmode="group", yaxis={"range": [0, 1]}
+        )
+        figs.append(Figure("alignment", "alignment", {"data": data, "layout": layout}, config))
+    return figs
+
+
+def norm_figures(tables: Mapping[str, pd.DataFrame], scales: Mapping[str, Scale]) -> list[Figure]:
+    """Each character's percentile against the scale's human norms, per configuration."""
+    figs: list[Figure] = []
     for name, t in tables.items():
-        cols = [c for c in t.columns if c not in ("runs", "items")]
-        values = t[cols].astype(float).to_numpy()
-        fig, ax = plt.subplots(figsize=(1.2 * len(cols) + 2, 0.5 * len(t) + 1.5))
-        im = ax.imshow(values, vmin=-1, vmax=1, cmap="RdYlGn", aspect="auto")
-        ax.set_xticks(range(len(cols)))
-        ax.set_xticklabels(cols, fontsize=8, rotation=30)
-        ax.set_yticks(range(len(t)))
-        ax.set_yticklabels(t.index, fontsize=8)
-        for i in range(values.shape[0]):
-            for j in range(values.shape[1]):
-                v = float(values[i, j])
-                ax.text(j, i, "—" if not np.isfinite(v) else f"{v:.2f}", ha="center", va="center", fontsize=7)
-        fig.colorbar(im, ax=ax)
-        ax.set_title(f"Faithfulness — {name}", fontsize=9)
-        figs[f"faithfulness_{name}"] = _save(fig, out / f"faithfulness_{_slug(name)}.png")
+        if not name.startswith("norms ") or t.empty:
+            continue
+        scale_id = name.removeprefix("norms ")
+        for key, g in t.assign(scale=scale_id).groupby(list(CONFIG), sort=False):
+            config = dict(zip(CONFIG, (str(k) for k in key), strict=True))
+            dims, names = _dim_names(scales[scale_id])
+            pivot = g.pivot_table(index="character", columns="dimension", values="percentile", aggfunc="mean")
+            pivot = pivot.reindex(columns=[d for d in dims if d in pivot.columns])
+            z = [[num(v) for v in row] for row in pivot.to_numpy()]
+            data = [
+                {
+                    "type": "heatmap",
+                    "z": z,
+                    "x": [names[dims.index(d)] for d in pivot.columns],
+                    "y": [str(c) for c in pivot.index],
+                    "zmin": 0,
+                    "zmax": 100,
+                    "colorscale": "RdBu",
+                    "hovertemplate": "%{y} %{x}: percentile %{z:.0f}<extra></extra>",
+                }
+            ]
+            height = max(300, 22 * len(pivot) + 120)
+            layout = _layout(
+                f"Percentile against norms — {config_label(config)}", height=height, margin={"l": 140}
+            )
+            figs.append(Figure("norms", "norms", {"data": data, "layout": layout}, config))
     return figs
 
 
-def _slug(text: Any) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "-" for c in Path(str(text)).stem)
-
-
-def build_report(
-    scores: pd.DataFrame,
-    items: pd.DataFrame,
-    records: list[RunRecord],
-    out_dir: Path,
-    labels: pd.DataFrame | None = None,
-    crs: pd.DataFrame | None = None,
-) -> Report:
-    """Compute every table and figure of an experiment (``labels``: character, scale,
-    dimension, score, type; ``crs``: criterion scores of the behaviour test — both optional)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report = Report()
-    if scores.empty:
-        report.notes.append("The experiment has no results yet.")
-        return report
-    scales = {s: load_scale(s) for s in scores["scale"].unique()}
-    report.tables.update(experiment_tables(scores, items, scales, labels, crs))
-    for (scale_id, method), g in scores.groupby(["scale", "method"]):
+def agreement_tables(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Agreement of assessor models rating the same transcripts, per (scale, method, RPA
+    model): units are (character, temperature, trial, dimension)."""
+    tables = {}
+    for (scale_id, method, rpa), g in scores.groupby(["scale", "method", "rpa_model"]):
         if g["assessor_model"].nunique() < 2:
             continue
-        # Same transcripts (same RPA, temperature, trial) rated by several assessor models.
         units = g.pivot_table(
-            index=["character", "rpa_model", "temperature", "trial", "dimension"],
+            index=["character", "temperature", "trial", "dimension"],
             columns="assessor_model",
             values="score",
             aggfunc="mean",
         )
-        report.tables[f"assessor agreement {scale_id} {method}"] = pd.DataFrame(
+        tables[f"assessor agreement {scale_id} {method} {rpa}"] = pd.DataFrame(
             [
                 {
+                    "scale": scale_id,
+                    "method": method,
+                    "rpa_model": rpa,
                     "assessors": units.shape[1],
                     "units": units.shape[0],
                     "krippendorff_alpha_interval": krippendorff_alpha(units.T.to_numpy(), "interval"),
@@ -250,65 +548,149 @@ def build_report(
                 }
             ]
         )
-    report.figures.update(radar_charts(scores, scales, out_dir))
-    report.figures.update(temperature_bars(scores, scales, out_dir))
-    report.figures.update(item_distributions(items, records, scales, out_dir))
-    report.figures.update(pca_map(scores, scales, out_dir))
-    faith = {
-        k.removeprefix("faithfulness "): t.set_index("dimension")
-        for k, t in report.tables.items()
-        if k.startswith("faithfulness ")
-    }
-    report.figures.update(faithfulness_heatmaps(faith, out_dir))
-    return report
+    return tables
 
 
-def experiment_report(
-    experiment_dir: str | Path, out_dir: Path, labels: pd.DataFrame | None = None
-) -> Report:
-    """The report of an experiment directory (scores, items, records and any behaviour test)."""
-    exp = Path(experiment_dir)
-    if not results.has_results(exp):
-        raise InputError(exp, results.RESULTS_FILE, "no results in this directory (run an experiment first)")
-    crs_file = exp / "behavior" / "crs.csv"
-    crs = pd.read_csv(crs_file) if crs_file.exists() else None
-    return build_report(
-        results.load(exp), results.load_items(exp), results.run_records(exp), out_dir, labels, crs
+def agreement_figures(scores: pd.DataFrame) -> list[Figure]:
+    """Each pair of assessor models' scores of the same transcripts, against each other."""
+    figs: list[Figure] = []
+    for (scale_id, method, rpa), g in scores.groupby(["scale", "method", "rpa_model"]):
+        assessors = sorted(g["assessor_model"].unique())
+        if len(assessors) < 2:
+            continue
+        units = g.pivot_table(
+            index=["character", "temperature", "trial", "dimension"],
+            columns="assessor_model",
+            values="score",
+            aggfunc="mean",
+        )
+        a, b = str(assessors[0]), str(assessors[1])
+        data = [
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [num(v) for v in units[a]],
+                "y": [num(v) for v in units[b]],
+                "text": [" ".join(str(p) for p in ix) for ix in units.index],
+                "hovertemplate": "%{text}: %{x} / %{y}<extra></extra>",
+            }
+        ]
+        layout = _layout(
+            f"Assessor agreement — {scale_id} · {method} · RPA {rpa}",
+            xaxis={"title": {"text": a}},
+            yaxis={"title": {"text": b}},
+        )
+        config = {"scale": str(scale_id), "method": str(method), "rpa_model": str(rpa), "assessor_model": "*"}
+        figs.append(Figure("agreement", "assessor agreement", {"data": data, "layout": layout}, config))
+    return figs
+
+
+def crs_figure(crs: pd.DataFrame) -> Figure:
+    """Criterion scores per dimension and subject (RealBehavior Fig. 5)."""
+    data = [
+        {
+            "type": "bar",
+            "name": str(subject),
+            "x": [str(d) for d in g["dimension"]],
+            "y": [num(v) for v in g["crs"]],
+        }
+        for subject, g in crs.groupby("subject", sort=False)
+    ]
+    layout = _layout(
+        "Criterion scores of the behaviour test (RealBehavior Fig. 5)",
+        barmode="group",
+        yaxis={"range": [0, 1]},
     )
+    return Figure("crs", "criterion scores", {"data": data, "layout": layout})
 
 
 def crs_chart(crs: pd.DataFrame, path: Path) -> Path:
-    """Criterion scores per dimension and subject (RealBehavior Fig. 5)."""
+    """Criterion scores per dimension and subject as a PNG (the behaviour test's file)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: files only
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(7, 3.5))
     crs.pivot_table(index="dimension", columns="subject", values="crs").plot.bar(ax=ax)
     ax.set_ylim(0, 1)
     ax.set_ylabel("CrS")
     ax.set_title("Criterion scores per dimension (RealBehavior Fig. 5)", fontsize=9)
     ax.legend(fontsize=6)
-    return _save(fig, path)
-
-
-def write_html(report: Report, path: Path, title: str) -> Path:
-    """One self-contained page: figures inlined as base64 PNG, tables as HTML."""
-    parts = [
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:"
-        "collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}"
-        "</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-    ]
-    parts += [f"<p>{html.escape(n)}</p>" for n in report.notes]
-    for name, table in report.tables.items():
-        parts.append(f"<h2>{html.escape(name)}</h2>")
-        parts.append(table.to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep="—"))
-    parts.append("<h2>Figures</h2>")
-    for name, fig in report.figures.items():
-        data = base64.b64encode(fig.read_bytes()).decode()
-        parts.append(
-            f"<figure id='{html.escape(name)}'><img alt='{html.escape(name)}' "
-            f"src='data:image/png;base64,{data}'><figcaption>{html.escape(name)}</figcaption></figure>"
-        )
-    parts.append("</body></html>")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts), encoding="utf-8")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
     return path
+
+
+# -- the report ----------------------------------------------------------------------
+
+
+def read_validity(path: str | Path | None) -> pd.DataFrame | None:
+    """A validity study's summary (columns :data:`VALIDITY_COLUMNS`), or ``None`` when
+    there is none (the page then says *not measured*)."""
+    if path is None or not Path(path).is_file():
+        return None
+    table = pd.read_csv(path)
+    missing = [c for c in VALIDITY_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(path, ", ".join(missing), "validity summary: missing column(s)")
+    return table
+
+
+def build_report(
+    scores: pd.DataFrame,
+    items: pd.DataFrame,
+    records: list[RunRecord],
+    labels: pd.DataFrame | None = None,
+    crs: pd.DataFrame | None = None,
+    validity: pd.DataFrame | None = None,
+) -> Report:
+    """Every table and figure of an experiment (``labels``: character, scale, dimension,
+    score, type [, source]; ``crs``: criterion scores of the behaviour test; ``validity``:
+    a validity study's summary — all optional)."""
+    report = Report(validity=validity, labels=labels)
+    if scores.empty:
+        report.notes.append("The experiment has no results yet.")
+        return report
+    scales = {str(s): load_scale(str(s)) for s in scores["scale"].unique()}
+    report.tables.update(experiment_tables(scores, items, scales, labels, crs))
+    report.tables.update(agreement_tables(scores))
+    profiles = profile_table(scores, scales, labels, records)
+    if not profiles.empty:
+        report.tables["profiles"] = profiles
+    report.figures += profile_figures(profiles, scales, labels)
+    report.figures += temperature_figures(scores, scales)
+    report.figures += item_figures(items, records, scales)
+    report.figures += pca_figures(scores, scales)
+    report.figures += faithfulness_figures(items, scores, scales)
+    report.figures += alignment_figures(report.tables.get("alignment"))
+    report.figures += norm_figures(report.tables, scales)
+    report.figures += agreement_figures(scores)
+    if crs is not None and not crs.empty:
+        report.figures.append(crs_figure(crs))
+    return report
+
+
+def experiment_report(
+    experiment_dir: str | Path,
+    labels: pd.DataFrame | None = None,
+    validity: str | Path | None = None,
+    records: list[RunRecord] | None = None,
+) -> Report:
+    """The report of an experiment directory: scores, items, records, any behaviour test
+    (``behavior/crs.csv``) and validity study (``validity``, default
+    ``<dir>/validity/summary.csv``)."""
+    exp = Path(experiment_dir)
+    if not results.has_results(exp):
+        raise InputError(exp, results.RESULTS_FILE, "no results in this directory (run an experiment first)")
+    crs_file = exp / "behavior" / "crs.csv"
+    crs = pd.read_csv(crs_file) if crs_file.exists() else None
+    return build_report(
+        results.load(exp),
+        results.load_items(exp),
+        records if records is not None else results.run_records(exp),
+        labels,
+        crs,
+        read_validity(validity if validity is not None else exp / VALIDITY_FILE),
+    )
