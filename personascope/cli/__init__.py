@@ -10,14 +10,25 @@ import sys
 from collections.abc import Sequence
 
 from personascope import __version__
-from personascope.cli import behavior, characters, evaluate, experiment, results, run, scales, score, serve
+from personascope.cli import (
+    behavior,
+    characters,
+    evaluate,
+    experiment,
+    results,
+    run,
+    scales,
+    score,
+    serve,
+    view,
+)
 from personascope.cli._common import Handler, interrupted_message
 from personascope.errors import ConfigurationError, InputError
 from personascope.safeio import redact
 
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
-GROUPS = (scales, characters, score, run, experiment, results, evaluate, behavior, serve)
+GROUPS = (scales, characters, score, run, experiment, results, evaluate, view, behavior, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
