@@ -40,7 +40,13 @@ class Answer(TypedDict):
     answer: str | None
     error: str | None
     error_kind: str | None
+    #: Time the RPA took to answer (or fail), from the moment the question was sent.
     seconds: float
+    #: Time the question waited for a free slot of the run's concurrency before it was sent
+    #: (absent in records before it was measured).
+    wait_seconds: NotRequired[float]
+    #: The answer was longer than ``max_answer_chars`` and was cut (its text says so).
+    truncated: NotRequired[bool]
     #: The memories the RPA retrieved for this question, when it reports them (the
     #: default character agent does; a custom RPA usually does not).
     memories: NotRequired[list[str]]

@@ -26,7 +26,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 
 from personascope.errors import InputError
-from personascope.safeio import MAX_ANSWER_CHARS, bound_text, redact
+from personascope.safeio import MAX_ANSWER_CHARS, bound_text, is_storage_failure, redact
 
 ENTRY_POINT_GROUP = "personascope.rpas"
 
@@ -176,6 +176,8 @@ async def safe_answer(
     except RPAError as exc:
         raise RPAError(redact(str(exc)), exc.kind) from None
     except Exception as exc:
+        if is_storage_failure(exc):
+            raise  # a full disk (checkpoints, memories, cache) is not the RPA's failure: the run stops
         # The text is stored with the results: an endpoint may have echoed the API key into it.
         raise RPAError(redact(f"{type(exc).__name__}: {exc}"), "exception") from None
     if not isinstance(out, str):

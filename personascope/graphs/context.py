@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from personascope.methods import get_method
+from personascope.safeio import MAX_ANSWER_CHARS
 
 
 @dataclass(kw_only=True)
@@ -59,6 +60,13 @@ class Context:
         metadata={"description": "Largest fraction of failed items per dimension that still gets a score."},
     )
     answer_timeout: float = 300.0
+    max_answer_chars: int | None = field(
+        default=MAX_ANSWER_CHARS,
+        metadata={
+            "description": "Longest RPA answer kept, in characters; a longer one is cut with a note and "
+            "flagged truncated (none: no limit)."
+        },
+    )
     request_timeout: float = field(
         default=120.0, metadata={"description": "HTTP timeout per model call (s)."}
     )

@@ -30,7 +30,7 @@ from personascope.agents.prompts import (
     SELF_REPORT_COT_PROMPT,
     SELF_REPORT_PROMPT,
 )
-from personascope.agents.rpa import RolePlayingAgent, RPAError, safe_reply
+from personascope.agents.rpa import RolePlayingAgent, RPAError, safe_answer
 from personascope.agents.usage import track_usage
 from personascope.graphs import assessing
 from personascope.graphs.context import Context
@@ -209,20 +209,25 @@ class Nodes:
         # One limit per run (thread): runs in flight together each get `concurrency` calls.
         key = (id(asyncio.get_running_loop()), _thread_id())
         sem = self._limits.setdefault(key, asyncio.Semaphore(max(1, ctx.concurrency)))
-        t = time.perf_counter()
+        queued = time.perf_counter()
         answer: str | None = None
+        truncated = False
         error: str | None = None
         kind: str | None = None
         tokens: dict[str, dict[str, int]] = {}
         async with sem:
+            # Time waiting for a slot is the run's queue, not the RPA's speed: kept apart.
+            started = time.perf_counter()
             message = HumanMessage(q["question"], name=_safe_name(character.experimenter))
             try:
                 with track_usage() as usage, recording_memories() as retrieved:
-                    answer = await safe_reply(rpa, [message], timeout=ctx.answer_timeout)
+                    reply = await safe_answer(
+                        rpa, [message], timeout=ctx.answer_timeout, max_answer_chars=ctx.max_answer_chars
+                    )
+                answer, truncated = reply.text, reply.truncated
                 tokens = assessing.usage_counts(usage)
             except RPAError as exc:  # transport, timeout and output errors of this one answer
                 error, kind = str(exc), exc.kind
-        seconds = round(time.perf_counter() - t, 3)
         ans = Answer(
             item_id=q["item_id"],
             dimension=q["dimension"],
@@ -230,8 +235,11 @@ class Nodes:
             answer=answer,
             error=error,
             error_kind=kind,
-            seconds=seconds,
+            seconds=round(time.perf_counter() - started, 3),
+            wait_seconds=round(started - queued, 3),
         )
+        if truncated:
+            ans["truncated"] = True
         if answer is not None and retrieved.memories is not None:
             ans["memories"] = retrieved.memories  # what the reader of the report sees beside the answer
         return {"answers": [ans], "usage": {"rpa": tokens}}

@@ -131,7 +131,11 @@ def build_record(state: PipelineState, ctx: Context, rpa_model: str, assessor_mo
         status=run_status(state),
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         provenance=provenance(ctx),
-        timings={"answer_seconds": round(sum(a.get("seconds", 0.0) for a in transcript), 3)},
+        timings={
+            # Answering and queueing for a concurrency slot, apart: their sum is not the RPA's speed.
+            "answer_seconds": round(sum(a.get("seconds", 0.0) for a in transcript), 3),
+            "wait_seconds": round(sum(a.get("wait_seconds", 0.0) for a in transcript), 3),
+        },
         usage=state.get("usage") or {},
         questions=state.get("questions") or [],
         transcript=transcript,
