@@ -18,13 +18,15 @@ is unchanged.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 import time
 import weakref
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
+import certifi
 import httpx
 import openai
 
@@ -295,6 +297,78 @@ def _complete(response: httpx.Response, body: bytes, request: httpx.Request) -> 
     )
 
 
+class ShardedTransport(httpx.AsyncBaseTransport):
+    """Connection pools side by side; each request goes to the least busy one.
+
+    httpcore's pool matches every queued request against every connection on each
+    request and response (quadratic in the pool's size): at 512 calls in flight to one
+    server, one pool of 100 connections (httpx's default) spent most of the engine's
+    CPU there and held the calls to 100 at a time (benchmarks/bench_engine.py: 85
+    calls/s). Shards of ``per_shard`` connections keep that cost small, and together
+    they allow ``shards × per_shard`` connections (the model's own concurrency limit
+    decides how many are used). Idle connections are kept up to the shard's size, so
+    a steady load reuses its connections instead of reconnecting.
+    """
+
+    def __init__(self, shards: int = 64, per_shard: int = 16) -> None:
+        self._limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
+        # Created on first use, sharing one SSL context: building a context loads the CA
+        # bundle (~20 ms), and most runs never need more than a few shards.
+        self._shards: list[httpx.AsyncHTTPTransport | None] = [None] * shards
+        self._busy = [0] * shards
+        self._ssl: ssl.SSLContext | None = None
+
+    def _shard(self, i: int) -> httpx.AsyncHTTPTransport:
+        shard = self._shards[i]
+        if shard is None:
+            if self._ssl is None:
+                self._ssl = ssl.create_default_context(cafile=certifi.where())
+            shard = self._shards[i] = httpx.AsyncHTTPTransport(verify=self._ssl, limits=self._limits)
+        return shard
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # The least busy shard; ties go to the lowest index, so a light load stays on a
+        # few shards and their kept-alive connections.
+        i = min(range(len(self._busy)), key=self._busy.__getitem__)
+        self._busy[i] += 1
+        try:
+            response = await self._shard(i).handle_async_request(request)
+        except BaseException:
+            self._busy[i] -= 1
+            raise
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_Released(response.stream, self._busy, i),  # type: ignore[arg-type]
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        for shard in self._shards:
+            if shard is not None:
+                await shard.aclose()
+
+
+class _Released(httpx.AsyncByteStream):
+    """A response body that frees its shard's slot when closed."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, busy: list[int], index: int) -> None:
+        self._inner = inner
+        self._busy = busy
+        self._index = index
+        self._open = True
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            yield chunk
+
+    async def aclose(self) -> None:
+        if self._open:
+            self._open = False
+            self._busy[self._index] -= 1
+        await self._inner.aclose()
+
+
 class BoundedTransport(httpx.AsyncBaseTransport):
     """Async transport that reads each whole response within ``deadline`` seconds and
     ``max_bytes`` bytes (else :class:`httpx.ReadTimeout` / :class:`ResponseTooLargeError`)."""
@@ -321,7 +395,7 @@ class BoundedTransport(httpx.AsyncBaseTransport):
         loop = asyncio.get_running_loop()
         transport = self._per_loop.get(loop)
         if transport is None:
-            transport = self._per_loop[loop] = httpx.AsyncHTTPTransport()
+            transport = self._per_loop[loop] = ShardedTransport()
         return transport
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
