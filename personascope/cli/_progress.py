@@ -35,15 +35,21 @@ def run_with_progress(
 
 
 def print_scores(exp_dir: Path, outcomes: list[Any]) -> int:
-    """The scores of these runs, one row per configuration and dimension; exit 1 on failures."""
+    """The scores of these runs, one row per configuration and dimension, and why a run
+    lacks a score; exit 1 when a run failed or has no score at all."""
     from personascope import results
-    from personascope.evaluation.summary import SUMMARY_KEYS, score_summary
+    from personascope.evaluation.summary import SUMMARY_KEYS, score_summary, unscored_runs
 
     failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:
         print(f"error: run {o.plan.run_id} failed: {o.error}", file=sys.stderr)
+    ids = {o.plan.run_id for o in outcomes}
+    records = [r for r in results.run_records(exp_dir) if r.run_id in ids]
+    for line in unscored_runs(records):
+        print(f"warning: {line}", file=sys.stderr)
+    no_score = [r for r in records if all(s.get("score") is None for s in r.scores.values())]
     df = results.load(exp_dir)
-    summary = score_summary(df[df["run_id"].isin({o.plan.run_id for o in outcomes})])
+    summary = score_summary(df[df["run_id"].isin(ids)])
     if summary.empty:
         return 1
     rows = [
@@ -59,4 +65,4 @@ def print_scores(exp_dir: Path, outcomes: list[Any]) -> int:
     ]
     columns = (*SUMMARY_KEYS, "score", "item mean", "type", "trials", "failed items")
     print_table(f"Scores ({exp_dir})", columns, rows)
-    return 1 if failed else 0
+    return 1 if failed or no_score else 0

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 import pandas as pd
+
+from personascope.records import RunRecord
 
 #: One row per these: different RPA or assessor models are never merged (InCharacter
 #: reports one row per scale, method, RPA model and assessor model).
@@ -37,3 +42,54 @@ def score_summary(scores: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=[*SUMMARY_KEYS, "mean", "sd", "item_mean", "types", "runs", "failed_items"]
     )
+
+
+def unscored_dimensions(record: RunRecord) -> list[str]:
+    """The dimensions of a run that have no score (all of them when it has no scores)."""
+    if not record.scores:
+        return ["(all)"]
+    return [d for d, s in record.scores.items() if s.get("score") is None]
+
+
+def failure_digest(record: RunRecord, top: int = 3) -> str:
+    """Why a run's items failed, in one line: how many, then the ``top`` most common
+    (stage, kind) with one reason each, so that a run with no score says why.
+
+    >>> rec = RunRecord(run_id="r", character="c", scale="s", method="oc", rpa_model="m",
+    ...     assessor_model="m", interviewer_model="m", temperature=0, trial=0, status="partial",
+    ...     finished_at="", provenance={"personascope_version": "0", "python": "3"},
+    ...     questions=[{"item_id": i, "dimension": "E", "statement": "", "key": "+", "question": ""}
+    ...                for i in "12"],
+    ...     failures=[{"stage": "answer", "item_id": i, "dimension": "E", "kind": "timeout",
+    ...                "reason": "no answer within 5s"} for i in "12"])
+    >>> failure_digest(rec)
+    '2 of 2 items failed: answer timeout ×2 (no answer within 5s)'
+    """
+    failures = record.failures
+    if not failures:
+        return "no item failed"
+    kinds = Counter((f["stage"], f["kind"] or "unknown") for f in failures)
+    example: dict[tuple[str, str], str] = {}
+    for f in failures:
+        example.setdefault((f["stage"], f["kind"] or "unknown"), f["reason"] or "no reason recorded")
+    items = len({f["item_id"] for f in failures})
+    total = len(record.questions) or items
+    parts = [
+        f"{stage} {kind} ×{n} ({_short(example[stage, kind])})" for (stage, kind), n in kinds.most_common(top)
+    ]
+    more = f"; {len(kinds) - top} other kind(s)" if len(kinds) > top else ""
+    return f"{items} of {total} items failed: " + "; ".join(parts) + more
+
+
+def _short(text: str, limit: int = 120) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def unscored_runs(records: Iterable[RunRecord]) -> list[str]:
+    """One line per run with a dimension left without a score: which, and why."""
+    return [
+        f"run {r.run_id}: no score for {', '.join(dims)}; {failure_digest(r)}"
+        for r in records
+        if (dims := unscored_dimensions(r))
+    ]
