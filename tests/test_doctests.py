@@ -19,6 +19,7 @@ MODULES = [
     "personascope.agents.assessors",
     "personascope.graphs.assessing",
     "personascope.evaluation.summary",
+    "personascope.evaluation.recovery",
 ]
 
 
