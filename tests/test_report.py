@@ -6,12 +6,14 @@ import asyncio
 import random
 import re
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from langchain_core.messages import BaseMessage
+from report_fakes import page_payload
 
 from personascope import results
 from personascope.agents.fakes import FakeChatModel
@@ -96,11 +98,12 @@ def experiment(tmp_path_factory: pytest.TempPathFactory) -> Path:
         concurrency=4,
         run_concurrency=8,
     )
+    trait = TraitRPA()  # one agent for every character: it tells them apart by the experimenter
     outcomes = asyncio.run(
         run_experiment(
             spec,
             exp,
-            rpa=TraitRPA(),
+            rpa=lambda request: trait,
             assessor=_assessor(),
             rpa_label="fake:trait",
             assessor_label="fake:assessor",
@@ -127,16 +130,19 @@ def labels_file(tmp_path: Path) -> Path:
 def test_report_has_every_figure_and_table(experiment: Path, tmp_path: Path, labels_file: Path) -> None:
     out = tmp_path / "report.html"
     assert main(["report", str(experiment), "--out", str(out), "--labels", str(labels_file)]) == 0
-    page = out.read_text()
-    figures = re.findall(r"<figure id='([^']+)'><img alt='[^']+' src='data:image/png;base64,", page)
-    kinds = {f.split("_")[0] for f in figures}
-    assert kinds == {"radar", "bars", "items", "pca", "faithfulness"}
-    assert sum(f.startswith("radar_") for f in figures) == 3
-    assert sum(f.startswith("faithfulness_") for f in figures) == 3  # oc only: item level
-    for heading in ("scores", "alignment", "consistency (Std)", "norms ipip-bfm-100"):
-        assert f"<h2>{heading}<" in page, heading
-    pngs = list((tmp_path / "report").glob("*.png"))
-    assert len(pngs) == len(figures) and all(p.stat().st_size > 5000 for p in pngs)
+    data = page_payload(out.read_text())
+    kinds = Counter(f["kind"] for f in data["figures"])
+    assert set(kinds) == {"profile", "temperature", "items", "pca", "faithfulness", "alignment", "norms"}
+    assert kinds["profile"] == 6 and kinds["temperature"] == 6  # 3 characters x 2 configurations
+    assert kinds["faithfulness"] == 3  # oc only: item level
+    for fig in data["figures"]:  # every chart shows one configuration
+        assert (
+            fig["config"]["rpa_model"] == "fake:trait" and fig["config"]["assessor_model"] == "fake:assessor"
+        )
+        assert fig["spec"]["data"], fig["title"]
+    names = {t["name"] for t in data["tables"]}
+    assert {"scores", "alignment", "consistency (Std)", "norms ipip-bfm-100"} <= names
+    assert len(data["runs"]) == 24 and not list((tmp_path).glob("*.png"))
 
 
 def test_faithfulness_numbers_are_sane(experiment: Path) -> None:
@@ -164,6 +170,7 @@ def test_evaluate_writes_csv_and_alignment(
     assert (
         main(["evaluate", str(experiment), "--labels", str(labels_file), "--out", str(tmp_path / "b")]) == 0
     )
+    assert (tmp_path / "b" / "report.html").stat().st_size > 100_000  # the page beside the tables
     csvs = {p.name for p in (tmp_path / "b").glob("*.csv")}
     assert {"scores.csv", "alignment.csv", "consistency_(Std).csv"} <= csvs
     align = pd.read_csv(tmp_path / "b" / "alignment.csv")
@@ -186,19 +193,19 @@ def test_assessor_agreement_table(tmp_path: Path) -> None:
         concurrency=4,
     )
     # Same transcripts for both assessor labels, and one assessor playing both: perfect agreement.
-    asyncio.run(run_experiment(spec, tmp_path, rpa=TraitRPA(deterministic=True), assessor=_assessor()))
+    asyncio.run(
+        run_experiment(spec, tmp_path, rpa=lambda request: TraitRPA(deterministic=True), assessor=_assessor())
+    )
     from personascope.evaluation.report import build_report
 
-    rep = build_report(
-        results.load(tmp_path),
-        results.load_items(tmp_path),
-        results.run_records(tmp_path),
-        tmp_path / "figs",
-    )
-    table = rep.tables["assessor agreement ipip-bfm-100 er_batch"]
+    rep = build_report(results.load(tmp_path), results.load_items(tmp_path), results.run_records(tmp_path))
+    (name,) = [n for n in rep.tables if n.startswith("assessor agreement ipip-bfm-100 er_batch ")]
+    table = rep.tables[name]
     assert table.loc[0, "assessors"] == 2 and table.loc[0, "krippendorff_alpha_interval"] == pytest.approx(
         1.0
     )
+    (fig,) = [f for f in rep.figures if f.kind == "agreement"]
+    assert fig.spec["data"][0]["x"] == fig.spec["data"][0]["y"]  # one assessor playing both: the diagonal
 
 
 def test_empty_experiment_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

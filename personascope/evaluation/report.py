@@ -429,13 +429,21 @@ FAITHFULNESS_COLUMNS = ("TrC", "InC_RB", "InC_alpha", "InC_omega", "human_alpha"
 
 
 def faithfulness_figures(
-    items: pd.DataFrame, scores: pd.DataFrame, scales: Mapping[str, Scale]
+    items: pd.DataFrame,
+    scores: pd.DataFrame,
+    scales: Mapping[str, Scale],
+    tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> list[Figure]:
     """TrC and InC per dimension beside the human reference α (RealBehavior Table 2), per
-    character and configuration (item methods only: expert rating has no item values)."""
+    character and configuration (item methods only: expert rating has no item values).
+
+    ``tables`` (the experiment's ``faithfulness <character> <scale> <method> <assessor>``
+    tables) are reused where one RPA model alone makes up such a table: computing them
+    is the slow part of a report, and there the table is the configuration's."""
     figs: list[Figure] = []
     if items.empty:
         return figs
+    rpas = items.groupby(["character", "scale", "method", "assessor_model"])["rpa_model"].nunique()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for config, char, g in _by_config_and_character(items):
@@ -444,7 +452,12 @@ def faithfulness_figures(
             mask = np.logical_and.reduce([scores[c] == config[c] for c in CONFIG]) & (
                 scores["character"] == char
             )
-            table = faithfulness_table(g, scores[mask], scales[config["scale"]])
+            key = (char, config["scale"], config["method"], config["assessor_model"])
+            name = "faithfulness " + " ".join(key)
+            if tables is not None and name in tables and rpas.get(key) == 1:
+                table = tables[name].set_index("dimension")
+            else:
+                table = faithfulness_table(g, scores[mask], scales[config["scale"]])
             cols = [c for c in FAITHFULNESS_COLUMNS if c in table.columns]
             z = [[num(v) for v in row] for row in table[cols].astype(float).to_numpy()]
             data = [
@@ -663,7 +676,7 @@ def build_report(
     report.figures += temperature_figures(scores, scales)
     report.figures += item_figures(items, records, scales)
     report.figures += pca_figures(scores, scales)
-    report.figures += faithfulness_figures(items, scores, scales)
+    report.figures += faithfulness_figures(items, scores, scales, report.tables)
     report.figures += alignment_figures(report.tables.get("alignment"))
     report.figures += norm_figures(report.tables, scales)
     report.figures += agreement_figures(scores)
