@@ -13,6 +13,7 @@ from personascope import __version__
 from personascope.cli import (
     behavior,
     characters,
+    check_rpa,
     evaluate,
     experiment,
     results,
@@ -20,6 +21,7 @@ from personascope.cli import (
     scales,
     score,
     serve,
+    validate,
     view,
 )
 from personascope.cli._common import Handler, interrupted_message
@@ -28,7 +30,20 @@ from personascope.safeio import redact
 
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
-GROUPS = (scales, characters, score, run, experiment, results, evaluate, view, behavior, serve)
+GROUPS = (
+    scales,
+    characters,
+    score,
+    run,
+    experiment,
+    validate,
+    results,
+    evaluate,
+    view,
+    behavior,
+    serve,
+    check_rpa,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
