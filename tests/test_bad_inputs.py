@@ -272,6 +272,78 @@ CASES: list[tuple[str, dict[str, str], list[str], list[str]]] = [
         ["results", "export", "{tmp}", "--out", "{tmp}/x.csv"],
         ["results.sqlite", "no results"],
     ),
+    # experiment directories (issue 15 items 8, 9)
+    (
+        "cli: --dir in /proc",
+        {},
+        [
+            "run",
+            "--character",
+            "alice",
+            "--scale",
+            "ipip-bfm-50",
+            "--model",
+            "fake:echo",
+            "--dir",
+            "/proc/ps",
+        ],
+        ["/proc/ps", "--dir", "cannot write"],
+    ),
+    (
+        "cli: --dir is /proc",
+        {},
+        ["run", "--character", "alice", "--scale", "ipip-bfm-50", "--model", "fake:echo", "--dir", "/proc"],
+        ["/proc", "--dir", "cannot write"],
+    ),
+    (
+        "cli: --dir under a file",
+        {"f.txt": "x"},
+        [
+            "run",
+            "--character",
+            "alice",
+            "--scale",
+            "ipip-bfm-50",
+            "--model",
+            "fake:echo",
+            "--dir",
+            "{tmp}/f.txt/e",
+        ],
+        ["f.txt/e", "--dir", "cannot write"],
+    ),
+    (
+        "cli: run into a directory holding another run",
+        {"exp/spec.yaml": "name: other\ncharacters: [bob]\nscales: [ipip-bfm-50]\n"},
+        ["run", "--character", "alice", "--scale", "ipip-bfm-50", "--dir", "{tmp}/exp"],
+        ["exp", "--resume", "already has runs"],
+    ),
+    (
+        "cli: resume with a changed spec",
+        {
+            "exp/spec.yaml": "characters: [alice]\nscales: [ipip-bfm-50]\ntrials: 1\n",
+            "x.yaml": "characters: [alice]\nscales: [ipip-bfm-50]\ntrials: 2\n",
+        },
+        ["experiment", "{tmp}/x.yaml", "--dir", "{tmp}/exp", "--resume"],
+        ["spec.yaml", "trials: 1 → 2", "--force"],
+    ),
+    (
+        "cli: export to .xlsx",
+        {},
+        ["results", "export", "{exp}", "--out", "{tmp}/x.xlsx"],
+        ["x.xlsx", "--out", ".csv, .parquet or .jsonl"],
+    ),
+    (
+        "cli: export format and suffix disagree",
+        {},
+        ["results", "export", "{exp}", "--out", "{tmp}/x.csv", "--format", "parquet"],
+        ["x.csv", "--format parquet writes a .parquet file"],
+    ),
+    (
+        "cli: report to .pdf",
+        {},
+        ["report", "{exp}", "--out", "{tmp}/r.pdf"],
+        ["r.pdf", "--out", ".html"],
+    ),
     (
         "cli: serve-model non-local",
         {},
@@ -326,6 +398,7 @@ def test_bad_input(
     monkeypatch.chdir(tmp_path)
     for fname, content in files.items():
         path = tmp_path / fname
+        path.parent.mkdir(parents=True, exist_ok=True)
         if "\udcff" in content:
             path.write_bytes(b"id: \xff\xfe\n")
         else:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from personascope.cli._common import Arg, Subparsers, arg, command, console, print_table
+from personascope.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +52,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _html(args: argparse.Namespace) -> int:
     from personascope.evaluation.page import write_page
 
+    if Path(args.out).suffix.lower() not in (".html", ".htm"):  # never HTML under a .pdf (or other) name
+        raise InputError(args.out, "--out", "report writes one HTML page: name a .html file")
     html, report = page_of(args)
     out = write_page(html, args.out)
     figures = len(report.figures)
