@@ -99,6 +99,20 @@ class AssessorOutput(TypedDict, total=False):
     analysis: str | None
 
 
+class RPAProvenance(BaseModel):
+    """Which RPA answered: the spec as written, its name and parameters (values of
+    credential-like parameters masked) and the installed package that provides it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spec: str
+    kind: Literal["model", "registry", "module", "langgraph", "object", "factory"]
+    name: str
+    params: dict[str, str] = Field(default_factory=dict)
+    package: str | None = None
+    version: str | None = None
+
+
 class Provenance(BaseModel):
     """Where a run's numbers come from: package versions, parameters, prompt hashes."""
 
@@ -112,6 +126,7 @@ class Provenance(BaseModel):
     git_commit: str | None = None
     prompt_hashes: dict[str, str] = Field(default_factory=dict)
     parameters: dict[str, Any] = Field(default_factory=dict, description="Every other Context field.")
+    rpa: RPAProvenance | None = Field(default=None, description="The RPA (absent in older records).")
 
 
 class RunRecord(BaseModel):
@@ -196,6 +211,7 @@ __all__ = [
     "Flag",
     "Provenance",
     "Question",
+    "RPAProvenance",
     "RunRecord",
     "Status",
     "Usage",

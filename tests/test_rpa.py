@@ -13,19 +13,18 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.graph import END, START, MessagesState, StateGraph
 
 from personascope.agents.character_agent import CharacterAgent, build_character_agent_graph
+from personascope.agents.conformance import CHECKS, check_rpa
 from personascope.agents.fakes import FakeChatModel
 from personascope.agents.rpa import (
     EndpointRPA,
     RolePlayingAgent,
     RPAError,
+    RPARequest,
     RunnableRPA,
-    available_rpas,
-    check_rpa,
-    get_rpa,
-    register_rpa,
     safe_reply,
 )
-from personascope.errors import InputError
+from personascope.agents.rpa_specs import available_rpas, get_rpa, register_rpa
+from personascope.errors import ConfigurationError, InputError
 from personascope.memories.characters import load_character
 
 from stub_openai import StubOpenAI
@@ -75,6 +74,52 @@ class MutatingRPA:
         return "fine"
 
 
+class JunkAppendingRPA:
+    """Appends something that is not a message: the kit must report it, not crash."""
+
+    async def areply(self, messages: Sequence[BaseMessage]) -> str:
+        messages.append(42)  # type: ignore[arg-type]
+        return "fine"
+
+
+class SyncRPA:
+    """`def areply`: has the Protocol's shape, fails when awaited."""
+
+    def areply(self, messages: Sequence[BaseMessage]) -> str:
+        return "I am not awaitable"
+
+
+class HangsOnOddInputRPA:
+    """Answers questions, but hangs on a message without text."""
+
+    async def areply(self, messages: Sequence[BaseMessage]) -> str:
+        if not isinstance(messages[-1], BaseMessage) or not isinstance(messages[-1].content, str):
+            await asyncio.sleep(30)
+        return "Quite so."
+
+
+class DictRPA:
+    """Returns a dict for content blocks: non-text on a malformed message."""
+
+    async def areply(self, messages: Sequence[BaseMessage]) -> Any:
+        if isinstance(messages[-1], BaseMessage) and isinstance(messages[-1].content, list):
+            return {"text": "?"}
+        return "Quite so."
+
+
+class ForgetfulButFlakyRPA:
+    """Deterministic by promise, not in fact."""
+
+    deterministic = True
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    async def areply(self, messages: Sequence[BaseMessage]) -> str:
+        self.n += 1
+        return f"answer number {self.n}"
+
+
 def test_protocol_is_structural() -> None:
     assert isinstance(EchoRPA(), RolePlayingAgent)
     assert not isinstance(object(), RolePlayingAgent)
@@ -118,14 +163,15 @@ def test_safe_reply_never_returns_an_empty_answer() -> None:
 
 
 def test_registry_and_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    register_rpa("unit-echo", lambda **kw: EchoRPA())
-    assert isinstance(get_rpa("unit-echo"), EchoRPA)
+    alice = RPARequest(load_character("alice"))
+    register_rpa("unit-echo", lambda request: EchoRPA())
+    assert isinstance(get_rpa("unit-echo", alice), EchoRPA)
     # A package that ships an RPA through the entry-point group, installed on sys.path.
     pkg = tmp_path / "thirdparty_rpa.py"
     pkg.write_text(
         "class Shouty:\n    async def areply(self, messages):\n"
         "        return str(messages[-1].content).upper()\n"
-        "def build(**kw):\n    return Shouty()\n"
+        "def build(request):\n    return Shouty()\n"
     )
     dist = tmp_path / "thirdparty_rpa-1.0.dist-info"
     dist.mkdir()
@@ -133,14 +179,29 @@ def test_registry_and_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     (dist / "entry_points.txt").write_text("[personascope.rpas]\nshouty = thirdparty_rpa:build\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert "shouty" in available_rpas()
-    agent = get_rpa("shouty")
+    agent = get_rpa("shouty", alice)
     assert asyncio.run(agent.areply([HumanMessage("ahoy")])) == "AHOY"
     with pytest.raises(InputError, match="no RPA registered"):
-        get_rpa("nobody")
-    register_rpa("unit-broken", lambda **kw: object())  # type: ignore[arg-type,return-value]
+        get_rpa("nobody", alice)
+    register_rpa("unit-broken", lambda request: object())  # type: ignore[arg-type,return-value]
     with pytest.raises(InputError, match="has no areply"):
-        get_rpa("unit-broken")
+        get_rpa("unit-broken", alice)
+    register_rpa("unit-old-style", lambda **kw: EchoRPA())
+    with pytest.raises(InputError, match="takes one argument"):
+        get_rpa("unit-old-style", alice)
     sys.modules.pop("thirdparty_rpa", None)
+
+
+def test_a_broken_entry_point_is_one_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = tmp_path / "broken_rpa-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-rpa\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[personascope.rpas]\nbroken = no_such_module_xyz:build\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ConfigurationError, match=r"personascope\.rpas:broken .*ModuleNotFoundError"):
+        get_rpa("broken", RPARequest(load_character("alice")))
 
 
 def _fake_character_agent() -> CharacterAgent:
@@ -160,11 +221,11 @@ def test_default_rpa_graph_shape_and_reply() -> None:
 def test_check_rpa_passes_the_default_rpa() -> None:
     report = check_rpa(_fake_character_agent(), timeout=10)
     assert report.passed, str(report)
-    assert [c.name for c in report.checks] == [
-        "protocol",
-        "answers text in time",
-        "does not mutate input",
-        "isolated conversations",
+    assert [c.name for c in report.checks] == list(CHECKS)
+    # One object plays one character; the default agent promises nothing on its own.
+    assert [c.name for c in report.checks if c.skipped] == [
+        "no leakage across characters",
+        "deterministic at temperature 0",
     ]
 
 
@@ -177,7 +238,12 @@ def test_check_rpa_passes_the_default_rpa() -> None:
         (HangingRPA(), "answers text in time"),
         (LeakyRPA(), "isolated conversations"),
         (MutatingRPA(), "does not mutate input"),
+        (JunkAppendingRPA(), "does not mutate input"),
         (object(), "protocol"),
+        (SyncRPA(), "async areply"),
+        (HangsOnOddInputRPA(), "malformed message"),
+        (DictRPA(), "malformed message"),
+        (ForgetfulButFlakyRPA(), "deterministic at temperature 0"),
     ],
 )
 def test_check_rpa_fails_broken_agents(agent: Any, failing: str) -> None:

@@ -35,11 +35,12 @@ def test_plan_runs_cross_product() -> None:
 
 def test_experiment_then_rerun_makes_no_model_call(tmp_path: Path, database: str | None) -> None:
     rpa = RecordingRPA()
+    shared = lambda request: rpa  # noqa: E731 - one recorder for both characters: the test counts calls
     assessor = er_assessor()
     spec = SPEC.model_copy(update={"methods": ["er_batch"], "database": database})
     outcomes = asyncio.run(
         run_experiment(
-            spec, tmp_path, rpa=rpa, assessor=assessor, rpa_label="fake:rpa", assessor_label="fake:er"
+            spec, tmp_path, rpa=shared, assessor=assessor, rpa_label="fake:rpa", assessor_label="fake:er"
         )
     )
     assert [o.status for o in outcomes] == ["ran"] * 4
@@ -47,7 +48,7 @@ def test_experiment_then_rerun_makes_no_model_call(tmp_path: Path, database: str
     assert calls == (4 * 50, 4 * 15)
     again = asyncio.run(
         run_experiment(
-            spec, tmp_path, rpa=rpa, assessor=assessor, rpa_label="fake:rpa", assessor_label="fake:er"
+            spec, tmp_path, rpa=shared, assessor=assessor, rpa_label="fake:rpa", assessor_label="fake:er"
         )
     )
     assert [o.status for o in again] == ["done"] * 4
@@ -153,9 +154,10 @@ def test_experiments_sharing_a_database_are_kept_apart(tmp_path: Path, postgres_
         update={"methods": ["er_batch"], "trials": 1, "database": postgres_url, "name": "a"}
     )
     two = one.model_copy(update={"name": "b"})
-    asyncio.run(run_experiment(one, tmp_path / "a", rpa=rpa, assessor=er_assessor()))
+    shared = lambda request: rpa  # noqa: E731 - one recorder for both characters: the test counts calls
+    asyncio.run(run_experiment(one, tmp_path / "a", rpa=shared, assessor=er_assessor()))
     asked = sum(rpa.asked.values())
-    outcomes = asyncio.run(run_experiment(two, tmp_path / "b", rpa=rpa, assessor=er_assessor()))
+    outcomes = asyncio.run(run_experiment(two, tmp_path / "b", rpa=shared, assessor=er_assessor()))
     # Same runs, other experiment: its own threads, so it runs instead of finding "a" done.
     assert [o.status for o in outcomes] == ["ran", "ran"]
     assert sum(rpa.asked.values()) == 2 * asked

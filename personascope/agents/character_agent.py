@@ -12,7 +12,7 @@ import operator
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
@@ -24,6 +24,9 @@ from personascope.agents.prompts import NO_MEMORIES, ROLE_PLAY_SYSTEM_PROMPT
 from personascope.memories.characters import Character
 from personascope.memories.store import MemoryStore
 from personascope.safeio import MAX_ANSWER_CHARS, bound_text
+
+if TYPE_CHECKING:
+    from personascope.agents.rpa import RPARequest
 
 
 class RetrievedMemories:
@@ -107,7 +110,30 @@ def build_character_agent_graph(
 
 
 class CharacterAgent:
-    """The default RPA: a :class:`RolePlayingAgent` backed by the character graph."""
+    """The default RPA: a :class:`RolePlayingAgent` backed by the character graph.
+
+    Built by the ``character`` factory (every plain model spec, ``rpa:character``) with
+    :meth:`from_request`, once per (character, temperature, trial).
+    """
+
+    #: Whether the same question always gets the same answer: a promise the conformance
+    #: kit checks at temperature 0 (``personascope check-rpa``).
+    deterministic: bool = False
+
+    @classmethod
+    def from_request(cls, request: RPARequest) -> CharacterAgent:
+        """The agent of one request: its character, memory store, chat model (the spec's
+        model at the request's temperature, seed and trial) and retrieval budget."""
+        from personascope.agents.models import parse_spec
+
+        agent = cls(
+            request.character, request.chat_model(), request.store, k=request.k, max_chars=request.max_chars
+        )
+        # Greedy decoding on the embedded server (fixed seed) and the scripted fakes repeat
+        # themselves; a hosted API promises nothing, even at temperature 0.
+        provider = parse_spec(request.model or "local").provider
+        agent.deterministic = request.temperature == 0 and provider in ("local", "fake")
+        return agent
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""Role-playing agents: the Protocol, adapters, a registry, and a conformance kit.
+"""Role-playing agents: the Protocol, the request a factory gets, adapters, safe calls.
 
 Plug-in points, in order of preference (ARCHITECTURE.md rule 5):
 
@@ -6,29 +6,31 @@ Plug-in points, in order of preference (ARCHITECTURE.md rule 5):
 2. **Adapters** — :class:`RunnableRPA` wraps any LangChain Runnable or compiled
    LangGraph graph (a ``RemoteGraph`` included); :class:`EndpointRPA` wraps any
    OpenAI-compatible endpoint serving a character model.
-3. **Names** — :func:`register_rpa` / :func:`get_rpa`, which also load the
-   entry-point group ``personascope.rpas`` so other packages can ship RPAs::
-
-       [project.entry-points."personascope.rpas"]
-       my-rpa = "my_package.rpas:build_my_rpa"     # a factory(**kwargs) -> RPA
+3. **Names** — a factory ``factory(request: RPARequest) -> RPA`` is named by an RPA
+   spec (``rpa:<name>?k=v``, ``module:attribute``, ``langgraph:<assistant>@<url>``)
+   wherever a model spec can be; see :mod:`personascope.agents.rpa_specs` for the
+   registry and the entry-point group ``personascope.rpas``, and
+   :mod:`personascope.agents.conformance` for the kit that checks an RPA.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from importlib.metadata import entry_points
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, SystemMessage
 from langchain_core.runnables import Runnable
 
-from personascope.errors import InputError
+from personascope.agents.models import ModelParams
+from personascope.memories.characters import Character
 from personascope.safeio import MAX_ANSWER_CHARS, bound_text, is_storage_failure, redact
 
-ENTRY_POINT_GROUP = "personascope.rpas"
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from personascope.memories.store import MemoryStore
 
 
 @runtime_checkable
@@ -50,12 +52,14 @@ def _content_text(value: Any) -> str | None:
     """Text of a reply: a str, a message, or a graph state with ``messages``."""
     if isinstance(value, str):
         return value
-    if isinstance(value, BaseMessage):
-        content = value.content
-        if isinstance(content, str):
-            return content
-        parts = [p.get("text", "") if isinstance(p, dict) else str(p) for p in content]
-        return "".join(parts)
+    # A message, or a message as a RemoteGraph returns it (a dict with "content").
+    content = value.content if isinstance(value, BaseMessage) else None
+    if isinstance(value, dict) and "content" in value and "messages" not in value:
+        content = value["content"]
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
     if isinstance(value, dict) and isinstance(value.get("messages"), list) and value["messages"]:
         return _content_text(value["messages"][-1])
     return None
@@ -66,7 +70,8 @@ class RunnableRPA:
 
     A chat model or chain is invoked with the message list; a graph (a compiled
     LangGraph graph or a ``RemoteGraph``; or ``is_graph=True``) with
-    ``{input_key: messages}``. The reply is the returned string / message content, or the last
+    ``{input_key: messages}`` and, when given, the run ``context`` of the graph's
+    context schema. The reply is the returned string / message content, or the last
     message of the returned state.
     """
 
@@ -77,6 +82,7 @@ class RunnableRPA:
         input_key: str = "messages",
         system_prompt: str | None = None,
         is_graph: bool | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> None:
         from langgraph.pregel import Pregel
         from langgraph.pregel.remote import RemoteGraph
@@ -85,13 +91,18 @@ class RunnableRPA:
         self.input_key = input_key
         self.system_prompt = system_prompt
         self.is_graph = isinstance(runnable, (Pregel, RemoteGraph)) if is_graph is None else is_graph
+        self.context = dict(context) if context else None
 
     async def areply(self, messages: Sequence[BaseMessage]) -> str:
         msgs = [m.model_copy(deep=True) for m in messages]
         if self.system_prompt:
             msgs = [SystemMessage(self.system_prompt), *msgs]
         payload: Any = {self.input_key: msgs} if self.is_graph else msgs
-        out = await self.runnable.ainvoke(payload)
+        # Only graphs take a run context; a chat model would pass unknown keywords to its API.
+        if self.is_graph and self.context:
+            out = await self.runnable.ainvoke(payload, context=self.context)
+        else:
+            out = await self.runnable.ainvoke(payload)
         text = _content_text(out)
         if text is None:
             raise RPAError(f"runnable returned {type(out).__name__}, not text or messages", "non_text")
@@ -99,46 +110,83 @@ class RunnableRPA:
 
 
 class EndpointRPA:
-    """An OpenAI-compatible endpoint that serves a character model (spec string)."""
+    """An OpenAI-compatible endpoint that serves a character model (spec string).
 
-    def __init__(self, spec: str, *, system_prompt: str | None = None, **params: Any) -> None:
-        from personascope.agents.models import ModelParams, resolve_model
+    ``params`` are the run's sampling and transport parameters; keyword arguments
+    (``max_retries=0``) override single fields of them.
+    """
 
-        self.model = resolve_model(spec, ModelParams(**params))
+    def __init__(
+        self,
+        spec: str,
+        *,
+        system_prompt: str | None = None,
+        params: ModelParams | None = None,
+        **overrides: Any,
+    ) -> None:
+        from personascope.agents.models import resolve_model
+
+        self.model = resolve_model(spec, replace(params or ModelParams(), **overrides))
         self.inner = RunnableRPA(self.model, system_prompt=system_prompt)
 
     async def areply(self, messages: Sequence[BaseMessage]) -> str:
         return await self.inner.areply(messages)
 
 
-# -- registry -----------------------------------------------------------------------
-
-RPAFactory = Callable[..., RolePlayingAgent]
-_REGISTRY: dict[str, RPAFactory] = {}
+# -- what a factory is given ------------------------------------------------------
 
 
-def register_rpa(name: str, factory: RPAFactory) -> None:
-    """Register a factory ``factory(**kwargs) -> RPA`` under ``name``."""
-    _REGISTRY[name] = factory
+@dataclass(frozen=True)
+class RPARequest:
+    """Everything a factory needs to build the RPA that plays one character in one
+    (temperature, trial) cell: a factory is called once per such cell.
+
+    ``spec``, ``params`` and ``model`` come from the RPA spec (``rpa:<name>?k=v``:
+    ``params`` are its ``k=v`` pairs as strings, ``model`` its ``model=`` chat-model
+    spec or ``None``); the rest from the run context. ``model_params`` carries the
+    run's sampling and transport settings (max tokens, timeouts, LLM cache) with this
+    request's ``temperature``, ``seed`` and ``trial``.
+    """
+
+    character: Character
+    store: MemoryStore | None = None
+    spec: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
+    model: str | None = None
+    temperature: float = 0.0
+    seed: int = 0
+    trial: int = 0
+    model_params: ModelParams = field(default_factory=ModelParams)
+    k: int = 4
+    max_chars: int = 1500
+
+    def __post_init__(self) -> None:
+        # One source of truth: the request's own temperature, seed and trial win.
+        synced = replace(self.model_params, temperature=self.temperature, seed=self.seed, trial=self.trial)
+        object.__setattr__(self, "model_params", synced)
+        object.__setattr__(self, "params", dict(self.params))
+
+    def chat_model(self, default: str = "local") -> BaseChatModel:
+        """The chat model of ``model`` (or ``default``) at this request's parameters."""
+        from personascope.agents.models import resolve_model
+
+        return resolve_model(self.model or default, self.model_params)
+
+    def role_play_prompt(self, memories: Sequence[str] = ()) -> str:
+        """The built-in role-play system prompt for this character."""
+        from personascope.agents.prompts import NO_MEMORIES, ROLE_PLAY_SYSTEM_PROMPT
+
+        c = self.character
+        return ROLE_PLAY_SYSTEM_PROMPT.format(
+            description=c.description.strip(),
+            name=c.name,
+            experimenter=c.experimenter,
+            memories="\n".join(f"- {m}" for m in memories) or NO_MEMORIES,
+        )
 
 
-def available_rpas() -> dict[str, RPAFactory]:
-    """Registered RPA factories, including those of installed entry points."""
-    found = dict(_REGISTRY)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found.setdefault(ep.name, lambda ep=ep, **kw: ep.load()(**kw))
-    return found
-
-
-def get_rpa(name: str, **kwargs: Any) -> RolePlayingAgent:
-    """Build the RPA registered (or shipped by an entry point) as ``name``."""
-    factories = available_rpas()
-    if name not in factories:
-        raise InputError(name, "rpa", f"no RPA registered under this name (known: {sorted(factories)})")
-    agent = factories[name](**kwargs)
-    if not isinstance(agent, RolePlayingAgent):
-        raise InputError(name, "rpa", f"factory returned {type(agent).__name__}, which has no areply()")
-    return agent
+#: Builds the RPA of one request: a function, a class, any callable.
+RPAFactory = Callable[[RPARequest], RolePlayingAgent]
 
 
 # -- calling an RPA safely ----------------------------------------------------------
@@ -197,98 +245,3 @@ async def safe_reply(
     """The text of :func:`safe_answer` (a truncated answer ends with a note saying so)."""
     reply = await safe_answer(agent, messages, timeout=timeout, max_answer_chars=max_answer_chars)
     return reply.text
-
-
-# -- conformance kit ----------------------------------------------------------------
-
-
-@dataclass
-class CheckResult:
-    name: str
-    passed: bool
-    detail: str = ""
-
-
-@dataclass
-class ConformanceReport:
-    checks: list[CheckResult] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
-
-    def __str__(self) -> str:
-        return "\n".join(f"[{'ok' if c.passed else 'FAIL'}] {c.name}: {c.detail}" for c in self.checks)
-
-
-_SECRET = "PERIWINKLE-4417"
-
-
-async def acheck_rpa(agent: Any, *, timeout: float = 120.0) -> ConformanceReport:
-    """Check that ``agent`` can be measured: run this on your own RPA.
-
-    Checks: it has ``areply``; it answers a question with non-empty text within
-    ``timeout``; it does not mutate the messages it is given; and two isolated
-    conversations do not leak into each other (a code word told in one is not
-    known in the next).
-    """
-    report = ConformanceReport()
-    if not isinstance(agent, RolePlayingAgent):
-        report.checks.append(CheckResult("protocol", False, "no `async def areply(messages) -> str`"))
-        return report
-    report.checks.append(CheckResult("protocol", True, "has areply()"))
-    question: list[BaseMessage] = [HumanMessage("Tell me, how do you like to spend a free evening?")]
-    before = copy.deepcopy(question)
-    try:
-        answer = await safe_reply(agent, question, timeout=timeout)
-        report.checks.append(CheckResult("answers text in time", True, f"{len(answer)} characters"))
-    except RPAError as exc:
-        report.checks.append(CheckResult("answers text in time", False, f"{exc.kind}: {exc}"))
-        return report
-    same = [m.model_dump() for m in question] == [m.model_dump() for m in before]
-    report.checks.append(
-        CheckResult(
-            "does not mutate input", same, "input unchanged" if same else "the message list was modified"
-        )
-    )
-    try:
-        await safe_reply(
-            agent,
-            [HumanMessage(f"Please remember this code word: {_SECRET}. Just say you will remember it.")],
-            timeout=timeout,
-        )
-        probe = await safe_reply(
-            agent,
-            [HumanMessage("What code word did I ask you to remember earlier? If none, say so.")],
-            timeout=timeout,
-        )
-        leaked = _SECRET.lower() in probe.lower()
-        report.checks.append(
-            CheckResult(
-                "isolated conversations",
-                not leaked,
-                "history leaked into a new conversation" if leaked else "no history carried over",
-            )
-        )
-    except RPAError as exc:
-        report.checks.append(CheckResult("isolated conversations", False, f"{exc.kind}: {exc}"))
-    return report
-
-
-def check_rpa(agent: Any, *, timeout: float = 120.0) -> ConformanceReport:
-    """Synchronous :func:`acheck_rpa`."""
-    return asyncio.run(acheck_rpa(agent, timeout=timeout))
-
-
-def _character_rpa(
-    character: str, model: str = "local", store: Any = None, **kwargs: Any
-) -> RolePlayingAgent:
-    from personascope.agents.character_agent import CharacterAgent
-    from personascope.agents.models import resolve_model
-    from personascope.memories.characters import load_character
-
-    return CharacterAgent(load_character(character), resolve_model(model), store, **kwargs)
-
-
-register_rpa("character", _character_rpa)
-register_rpa("endpoint", EndpointRPA)

@@ -302,16 +302,19 @@ def build_subjects(
     experiment_dir: str | Path,
     context: Context | None = None,
 ) -> list[Subject]:
-    """One subject per (character, temperature, trial): the character agent on ``model``
-    with the run context's answer length and retrieval settings, keyed as the
-    experiment's runs are (``character|model|temperature|trial``)."""
-    from personascope.agents.character_agent import CharacterAgent
+    """One subject per (character, temperature, trial): the RPA ``model`` names (a model
+    spec: the character agent on it; or any RPA spec), built as the experiment's runs
+    build it, with the run context's answer length and retrieval settings, and keyed as
+    the experiment's runs are (``character|model|temperature|trial``)."""
+    from personascope.agents.rpa import RPARequest
+    from personascope.agents.rpa_specs import build_rpa, parse_rpa_spec
     from personascope.memories.characters import load_character
     from personascope.memories.store import MemoryStore
 
     ctx = context or Context()
     exp = Path(experiment_dir)
     store = MemoryStore(path=exp / "memories")
+    spec = parse_rpa_spec(model)  # a bad spec fails once, before any subject is built
     subjects = []
     for char in characters:
         character = load_character(char)
@@ -326,9 +329,17 @@ def build_subjects(
                     timeout=ctx.request_timeout,
                     max_retries=ctx.max_retries,
                 )
-                agent = CharacterAgent(
-                    character, resolve_model(model, params), store, k=ctx.k, max_chars=ctx.max_chars
+                request = RPARequest(
+                    character,
+                    store,
+                    temperature=t,
+                    seed=ctx.seed + trial,
+                    trial=trial,
+                    model_params=params,
+                    k=ctx.k,
+                    max_chars=ctx.max_chars,
                 )
+                agent = build_rpa(spec, request)
                 subjects.append(Subject(f"{char}|{model}|{t:g}|{trial}", agent))
     return subjects
 

@@ -16,7 +16,13 @@ from personascope.safeio import MAX_ANSWER_CHARS
 class Context:
     """How an interview is run and assessed."""
 
-    rpa_model: str = field(default="local", metadata={"description": "Model spec of the role-playing agent."})
+    rpa_model: str = field(
+        default="local",
+        metadata={
+            "description": "The role-playing agent: a model spec (the built-in character agent on it), "
+            "rpa:<name>?key=value, package.module:factory, or langgraph:<assistant>@http://host:port."
+        },
+    )
     interviewer_model: str = field(
         default="local",
         metadata={"description": "Model spec that rewrites items without an open-ended question."},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 
-from personascope.agents.rpa import RolePlayingAgent
+from personascope.agents.rpa import RolePlayingAgent, RPAFactory
 from personascope.graphs.context import Context
 from personascope.graphs.nodes import Nodes, route_after_plan_questions
 from personascope.graphs.state import InterviewState, PipelineState
@@ -29,7 +29,7 @@ def add_interview(
 
 
 def build_interview_graph(
-    rpa: RolePlayingAgent | None = None,
+    rpa: RolePlayingAgent | RPAFactory | None = None,
     interviewer: BaseChatModel | None = None,
     store: MemoryStore | None = None,
 ) -> StateGraph[InterviewState, Context]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,8 @@ from personascope.agents.prompts import (
     SELF_REPORT_COT_PROMPT,
     SELF_REPORT_PROMPT,
 )
-from personascope.agents.rpa import RolePlayingAgent, RPAError, safe_answer
+from personascope.agents.rpa import RolePlayingAgent, RPAError, RPAFactory, RPARequest, safe_answer
+from personascope.agents.rpa_specs import build_rpa, check_injected, is_agent_object, rpa_provenance
 from personascope.agents.usage import track_usage
 from personascope.graphs import assessing
 from personascope.graphs.context import Context
@@ -95,9 +97,10 @@ def _safe_name(name: str) -> str:
 class Nodes:
     """Objects injected into a graph builder (``None``: resolve from the context), and
     the nodes that use them. ``rpa_label`` / ``assessor_label`` name injected objects
-    in the run record (default: the context's model specs)."""
+    in the run record (default: the context's model specs). ``rpa`` is an RPA object
+    (it plays one character only) or a factory ``factory(request) -> RPA``."""
 
-    rpa: RolePlayingAgent | None = None
+    rpa: RolePlayingAgent | RPAFactory | None = None
     interviewer: BaseChatModel | None = None
     assessor: BaseChatModel | None = None
     store: MemoryStore | None = None
@@ -107,6 +110,9 @@ class Nodes:
     _stores: dict[str | None, MemoryStore] = field(default_factory=dict, repr=False)
     _agents: dict[tuple[Any, ...], RolePlayingAgent] = field(default_factory=dict, repr=False)
     _limits: dict[tuple[int, str], asyncio.Semaphore] = field(default_factory=dict, repr=False)
+    _played: set[str] = field(default_factory=set, repr=False)
+    # Sync nodes run in worker threads: one lock so a factory runs once per key.
+    _build_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- resolution -------------------------------------------------------------
 
@@ -133,21 +139,28 @@ class Nodes:
         return self._stores[ctx.experiment_dir]
 
     def role_player(self, ctx: Context, character: Character) -> RolePlayingAgent:
-        """The RPA playing ``character`` (injected, or the character agent on the RPA model)."""
-        if self.rpa is not None:
-            return self.rpa
-        from personascope.agents.character_agent import CharacterAgent
-
+        """The RPA playing ``character``: the injected object (one character only), or
+        what the injected factory or the context's RPA spec builds, once per (character,
+        temperature, trial) and reused for every item, scale and method of that cell."""
+        if self.rpa is not None and is_agent_object(self.rpa):
+            self._played.add(character.id)
+            check_injected(self.rpa, sorted(self._played))
+            return self.rpa  # type: ignore[return-value]  # is_agent_object checked it
         params = _params(ctx, rpa=True)
         key = (character.id, ctx.rpa_model, params, ctx.k, ctx.max_chars, ctx.experiment_dir)
-        if key not in self._agents:
-            self._agents[key] = CharacterAgent(
-                character,
-                resolve_model(ctx.rpa_model, params),
-                self.memory_store(ctx),
-                k=ctx.k,
-                max_chars=ctx.max_chars,
-            )
+        with self._build_lock:
+            if key not in self._agents:
+                request = RPARequest(
+                    character,
+                    self.memory_store(ctx),
+                    temperature=ctx.temperature,
+                    seed=ctx.seed + ctx.trial,
+                    trial=ctx.trial,
+                    model_params=params,
+                    k=ctx.k,
+                    max_chars=ctx.max_chars,
+                )
+                self._agents[key] = build_rpa(ctx.rpa_model, request, factory=self.rpa)  # type: ignore[arg-type]
         return self._agents[key]
 
     def labels(self, ctx: Context) -> tuple[str, str]:
@@ -162,9 +175,8 @@ class Nodes:
         ctx = context_of(runtime)
         method_of(ctx)
         scale = load_scale(state["scale"])
-        load_character(state["character"])
-        if self.rpa is None:  # the agent itself (and its memory store) is built on first use
-            resolve_model(ctx.rpa_model, _params(ctx, rpa=True))
+        # The RPA is built here, once: a broken factory or spec fails the run in one line.
+        self.role_player(ctx, load_character(state["character"]))
         self.model("assessor", ctx)
         if any(not i.question(ctx.language) for i in scale.items):
             self.model("interviewer", ctx)
@@ -374,7 +386,8 @@ class Nodes:
         """Assemble the run's record and write it to the results store (if one is set)."""
         ctx = context_of(runtime)
         rpa_label, assessor_label = self.labels(ctx)
-        rec = build_record(state, ctx, rpa_label, assessor_label)
+        rpa = rpa_provenance(rpa_label if self.rpa is not None else ctx.rpa_model, injected=self.rpa)
+        rec = build_record(state, ctx, rpa_label, assessor_label, rpa=rpa)
         if ctx.database:
             write_record(ctx.database, rec, ctx.experiment)
         elif ctx.experiment_dir:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, StateGraph
 
-from personascope.agents.rpa import RolePlayingAgent
+from personascope.agents.rpa import RolePlayingAgent, RPAFactory
 from personascope.graphs.assessment import add_assessment
 from personascope.graphs.context import Context
 from personascope.graphs.interview import add_interview
@@ -18,7 +18,7 @@ __all__ = ["build_pipeline_graph", "graph", "prompt_hashes"]
 
 
 def build_pipeline_graph(
-    rpa: RolePlayingAgent | None = None,
+    rpa: RolePlayingAgent | RPAFactory | None = None,
     interviewer: BaseChatModel | None = None,
     assessor: BaseChatModel | None = None,
     store: MemoryStore | None = None,

@@ -15,7 +15,7 @@ from personascope import __version__
 from personascope.agents import prompts
 from personascope.graphs.context import Context
 from personascope.graphs.state import PipelineState
-from personascope.records import Provenance, RunRecord, Status
+from personascope.records import Provenance, RPAProvenance, RunRecord, Status
 from personascope.results import run_id
 
 #: Context fields that are record columns (or where the record lives) rather than parameters.
@@ -84,8 +84,9 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def provenance(ctx: Context) -> Provenance:
-    """Versions, prompt hashes and every context field that is not a record column."""
+def provenance(ctx: Context, rpa: RPAProvenance | None = None) -> Provenance:
+    """Versions, prompt hashes, every context field that is not a record column, and
+    the RPA (name, parameters, providing package and version) when known."""
     parameters = {
         f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx) if f.name not in _NOT_PARAMETERS
     }
@@ -96,6 +97,7 @@ def provenance(ctx: Context) -> Provenance:
         git_commit=git_commit(),
         prompt_hashes=prompt_hashes(),
         parameters=parameters,
+        rpa=rpa,
     )
 
 
@@ -107,7 +109,13 @@ def run_status(state: PipelineState) -> Status:
     return "complete_with_failures" if state.get("failures") else "complete"
 
 
-def build_record(state: PipelineState, ctx: Context, rpa_model: str, assessor_model: str) -> RunRecord:
+def build_record(
+    state: PipelineState,
+    ctx: Context,
+    rpa_model: str,
+    assessor_model: str,
+    rpa: RPAProvenance | None = None,
+) -> RunRecord:
     """The typed, versioned record of a finished run."""
     transcript = state.get("transcript") or []
     return RunRecord(
@@ -130,7 +138,7 @@ def build_record(state: PipelineState, ctx: Context, rpa_model: str, assessor_mo
         trial=ctx.trial,
         status=run_status(state),
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        provenance=provenance(ctx),
+        provenance=provenance(ctx, rpa),
         timings={
             # Answering and queueing for a concurrency slot, apart: their sum is not the RPA's speed.
             "answer_seconds": round(sum(a.get("seconds", 0.0) for a in transcript), 3),

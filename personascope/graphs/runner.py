@@ -33,7 +33,8 @@ from pydantic import (
 
 from personascope.agents.endpoints import check_urls, register_pools
 from personascope.agents.preflight import check_models
-from personascope.agents.rpa import RolePlayingAgent
+from personascope.agents.rpa import RolePlayingAgent, RPAFactory
+from personascope.agents.rpa_specs import check_injected, default_assessor, parse_rpa_spec
 from personascope.errors import InputError, from_validation_error
 from personascope.graphs.checkpoint import open_checkpointer
 from personascope.graphs.context import Context
@@ -185,7 +186,7 @@ def single_run_spec(
     keeps the spec's (and the context's) default. The assessor defaults to the RPA model
     and also rewrites items that have no open-ended question."""
     fields: dict[str, Any] = {"name": f"{character} × {scale}", "characters": [character], "scales": [scale]}
-    assessor = assessor or model
+    assessor = assessor or default_assessor(model)  # an RPA spec's model=, not the RPA spec
     optional = {
         "methods": [method] if method else None,
         "rpa_models": [model] if model else None,
@@ -242,9 +243,12 @@ def check_spec(spec: ExperimentSpec, source: str | Path) -> None:
     ]
     for field, m in [*models, ("interviewer_model", spec.interviewer_model)]:
         try:
-            parsed = parse_spec(m)
+            # An RPA may be named by an RPA spec; its model= (if any) is the model checked here.
+            parsed = parse_rpa_spec(m).model_spec() if field.startswith("rpa_models") else parse_spec(m)
         except InputError as exc:
             raise InputError(source, field, f"{m!r}: {exc.field}: {exc.detail}") from None
+        if parsed is None:
+            continue
         # Pool names are registered process-wide; a spec may only use the ones it lists
         # (not a name left over from another experiment run in this process).
         target = parsed.base_url or ""
@@ -311,7 +315,7 @@ async def run_experiment(
     spec: ExperimentSpec,
     exp_dir: str | Path,
     *,
-    rpa: RolePlayingAgent | None = None,
+    rpa: RolePlayingAgent | RPAFactory | None = None,
     assessor: BaseChatModel | None = None,
     store: MemoryStore | None = None,
     rpa_label: str | None = None,
@@ -327,6 +331,7 @@ async def run_experiment(
     unreachable endpoint raises :class:`ConfigurationError` before anything is written.
     The experiment is locked while it runs (:mod:`personascope.graphs.lock`; a second
     process gets :class:`ExperimentBusy`) unless ``hold_lock`` is false."""
+    check_injected(rpa, spec.characters)  # one RPA object cannot play several characters
     register_pools(spec.endpoints)
     preflight(spec, rpa_injected=rpa is not None, assessor_injected=assessor is not None)
     exp = prepare_experiment_dir(exp_dir)
