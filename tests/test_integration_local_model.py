@@ -138,7 +138,7 @@ def test_default_rpa_on_the_real_model_passes_check_rpa() -> None:
     import uuid
 
     from personascope.agents.character_agent import CharacterAgent
-    from personascope.agents.rpa import check_rpa
+    from personascope.agents.conformance import check_rpa
     from personascope.memories.characters import load_character
     from personascope.memories.store import MemoryStore
 
