@@ -63,7 +63,13 @@ def write_experiment(
     scale = load_scale(SCALE)
     low, high = scale.range
     questions = [
-        Question(item_id=i.id, dimension=i.dimension, statement=i.text, key=i.key, question=i.question("en"))
+        Question(
+            item_id=i.id,
+            dimension=i.dimension,
+            statement=i.text,
+            key=i.key,
+            question=i.question("en") or i.text,
+        )
         for i in scale.items
     ]
     records = []
@@ -180,7 +186,7 @@ def write_experiment(
                         finished_at="2026-01-01T00:00:00+00:00",
                         provenance=Provenance(personascope_version="0.1.0", python="3.11"),
                         questions=questions,
-                        transcript=transcript,  # type: ignore[arg-type]
+                        transcript=transcript,
                         item_values=values if method == "oc" else {},
                         dimension_ratings=ratings,
                         assessor_outputs=outputs,

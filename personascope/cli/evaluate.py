@@ -16,12 +16,24 @@ if TYPE_CHECKING:
 
 
 def labels_of(args: argparse.Namespace) -> pd.DataFrame:
-    """The labels a report shows beside the scores (the file given, or the profiles')."""
+    """The labels a report shows beside the scores: the file given, or the profiles' of
+    the characters that have a profile here (a character measured from elsewhere has none)."""
     from personascope import results
+    from personascope.errors import InputError
+    from personascope.memories.characters import load_character
     from personascope.memories.labels import labels_frame
 
     exp = Path(args.experiment_dir)
     characters = sorted(results.load(exp)["character"].unique()) if results.has_results(exp) else []
+    if not args.labels:
+        known = []
+        for char in characters:
+            try:
+                load_character(char)
+            except InputError:
+                continue
+            known.append(char)
+        characters = known
     return labels_frame(characters, args.labels, args.labels_source)
 
 
