@@ -50,9 +50,10 @@ class RPAConformanceTests:
     deterministic: ClassVar[bool | None] = None
 
     @pytest.fixture(scope="class")
-    def rpa_report(self, request: pytest.FixtureRequest) -> ConformanceReport:
-        cls = request.cls
-        assert cls is not None and cls.rpa is not None, "set `rpa` on the test class"
+    @classmethod
+    def rpa_report(cls) -> ConformanceReport:
+        """The kit, run once per test class; each test reads its check."""
+        assert cls.rpa is not None, "set `rpa` on the test class"
         return check_rpa(
             cls.rpa, timeout=cls.timeout, characters=cls.characters, deterministic=cls.deterministic
         )
