@@ -105,7 +105,7 @@ def in_label_units(scores: pd.DataFrame, scales: Mapping[str, Scale]) -> pd.Data
     scored = scores.dropna(subset=["score"])
     if scored.empty:
         return scored.assign(score_scale=[], low=[], high=[])
-    info = dimension_info(scales.values())
+    info = dimension_info(scales)  # by the names the scores use (a scale file: its path)
     own = [c for c in info.columns if c in scored.columns and c not in ("scale", "dimension")]
     return scores_in_label_units(scored.drop(columns=own), info)
 

@@ -35,7 +35,7 @@ def item_level(method: str) -> bool:
 
 
 def _in_label_units(scores: pd.DataFrame, scales: Mapping[str, Scale]) -> pd.DataFrame:
-    info = dimension_info(scales.values())
+    info = dimension_info(scales)  # by the names the scores use (a scale file: its path)
     # The scores' own bookkeeping columns (n_items, ...) give way to the scale's.
     own = [c for c in info.columns if c in scores.columns and c not in ("scale", "dimension")]
     return scores_in_label_units(scores.dropna(subset=["score"]).drop(columns=own), info)

@@ -15,7 +15,7 @@ Reference: Wang, X. et al. (2024), InCharacter, ACL 2024, section 4; code
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -128,20 +128,24 @@ def dimension_midpoint(
     return (lo + hi) / 2
 
 
-def dimension_info(scales: Iterable[Scale]) -> pd.DataFrame:
+def dimension_info(scales: Iterable[Scale] | Mapping[str, Scale]) -> pd.DataFrame:
     """One row per (scale, dimension): ``n_items`` (scored items of that dimension),
     the option range ``low``/``high`` and the scoring ``mode`` — what the conversions
-    above need, read from the scale definitions."""
+    above need, read from the scale definitions.
+
+    ``scales`` keyed by name (a mapping) are named as the keys say: results name a scale
+    given as a file by its path, not by the id inside the file."""
+    named = scales.items() if isinstance(scales, Mapping) else ((s.id, s) for s in scales)
     rows = [
         {
-            "scale": scale.id,
+            "scale": name,
             "dimension": dim.id,
             "n_items": len(scale.items_of(dim.id)),
             "low": float(scale.range[0]),
             "high": float(scale.range[1]),
             "mode": str(scale.scoring.value),
         }
-        for scale in scales
+        for name, scale in named
         for dim in scale.dimensions
     ]
     return pd.DataFrame(rows, columns=list(DIMENSION_INFO_COLUMNS))
