@@ -7,7 +7,7 @@ from langgraph.graph import END, START, StateGraph
 
 from personascope.graphs.context import Context
 from personascope.graphs.nodes import Nodes, route_after_collect_transcript
-from personascope.graphs.state import AssessmentState, PipelineState
+from personascope.graphs.state import AssessmentInput, AssessmentState, PipelineState
 from personascope.methods import ASSESSOR_NODES
 
 ASSESSORS = list(ASSESSOR_NODES.values())
@@ -30,7 +30,7 @@ def add_assessment(
 
 def build_assessment_graph(assessor: BaseChatModel | None = None) -> StateGraph[AssessmentState, Context]:
     """Uncompiled assessment graph over an existing transcript."""
-    graph = StateGraph(AssessmentState, context_schema=Context)
+    graph = StateGraph(AssessmentState, context_schema=Context, input_schema=AssessmentInput)
     add_assessment(graph, Nodes(assessor=assessor), START)
     graph.add_edge("score", END)
     return graph

@@ -6,47 +6,119 @@ Everything here can be edited in LangGraph Studio's configuration panel; graph s
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
-from personascope.methods import get_method
+from pydantic import TypeAdapter, ValidationError
+
+from personascope.errors import from_validation_error
+from personascope.methods import get_method, method_ids
 from personascope.safeio import MAX_ANSWER_CHARS
 
 
 @dataclass(kw_only=True)
 class Context:
-    """How an interview is run and assessed."""
+    """How an interview is run and assessed.
+
+    Every field is checked when a context is made (in Studio: when a run starts), and a
+    bad value is one line naming the field: sizes have bounds, ``method`` is one of the
+    registered ids. The model fields default to scripted demo models (``fake:echo``
+    answers, ``fake:neutral`` rates every dimension at the midpoint), so a graph opened
+    in Studio runs at once without a server or a key; name real models to measure.
+    """
 
     rpa_model: str = field(
-        default="local",
+        default="fake:echo",
         metadata={
-            "description": "The role-playing agent: a model spec (the built-in character agent on it), "
+            "description": "Default fake:echo, a scripted demo (no server, no key). The role-playing "
+            "agent: a model spec (the built-in character agent on it), "
             "rpa:<name>?key=value, package.module:factory, or langgraph:<assistant>@http://host:port."
         },
     )
     interviewer_model: str = field(
-        default="local",
-        metadata={"description": "Model spec that rewrites items without an open-ended question."},
+        default="fake:echo",
+        metadata={
+            "description": "Model spec that rewrites items without an open-ended question (default "
+            "fake:echo, a scripted demo; e.g. local for the embedded model, openai:gpt-4o-mini)."
+        },
     )
-    assessor_model: str = field(default="local", metadata={"description": "Model spec of the assessor."})
+    assessor_model: str = field(
+        default="fake:neutral",
+        metadata={
+            "description": "Model spec of the assessor (default fake:neutral, a scripted demo that rates "
+            "every dimension at the midpoint; e.g. local for the embedded model, openai:gpt-4o-mini)."
+        },
+    )
     method: str = field(
         default="er_batch",
         metadata={
             "description": "Assessment method id: sr, sr_cot, oc, d_oc, er_all, er_batch "
-            "(InCharacter's six) or a registered one (personascope.methods)."
+            "(InCharacter's six) or a registered one (personascope.methods).",
+            "json_schema_extra": lambda schema: schema.update(enum=list(method_ids())),
         },
     )
-    er_batch_size: int = field(default=4, metadata={"description": "Answers per ER_batch call (3-4)."})
-    oc_batch_size: int = field(default=10, metadata={"description": "Answers per OC call."})
-    temperature: float = field(default=0.0, metadata={"description": "Sampling temperature of the RPA."})
-    assessor_temperature: float = 0.0
-    trial: int = field(default=0, metadata={"description": "Trial index (separates cached samples)."})
-    seed: int = 0
-    k: int = field(default=4, metadata={"description": "Memories retrieved per question."})
-    max_chars: int = field(default=1500, metadata={"description": "Character budget of retrieved memories."})
-    max_tokens: int = field(default=160, metadata={"description": "Maximum tokens of an RPA answer."})
-    assessor_max_tokens: int = 400
-    concurrency: int = field(default=4, metadata={"description": "Concurrent calls within one run."})
-    language: str = "en"
+    er_batch_size: int = field(
+        default=4,
+        metadata={"description": "Answers per ER_batch call (InCharacter: 3-4).", "ge": 2, "le": 50},
+    )
+    oc_batch_size: int = field(
+        default=10, metadata={"description": "Answers per OC call.", "ge": 1, "le": 200}
+    )
+    temperature: float = field(
+        default=0.0, metadata={"description": "Sampling temperature of the RPA.", "ge": 0.0, "le": 2.0}
+    )
+    assessor_temperature: float = field(
+        default=0.0, metadata={"description": "Sampling temperature of the assessor.", "ge": 0.0, "le": 2.0}
+    )
+    trial: int = field(
+        default=0, metadata={"description": "Trial index (separates cached samples).", "ge": 0}
+    )
+    seed: int = field(
+        default=0,
+        metadata={"description": "Sampling seed sent to models that accept one (RPA: seed + trial)."},
+    )
+    k: int = field(
+        default=4, metadata={"description": "Memories retrieved per question (0: none).", "ge": 0, "le": 100}
+    )
+    max_chars: int = field(
+        default=1500, metadata={"description": "Character budget of retrieved memories.", "ge": 1}
+    )
+    max_tokens: int = field(
+        default=160, metadata={"description": "Maximum tokens of an RPA answer.", "ge": 1, "le": 32768}
+    )
+    assessor_max_tokens: int = field(
+        default=400, metadata={"description": "Maximum tokens of an assessor reply.", "ge": 1, "le": 32768}
+    )
+    concurrency: int = field(
+        default=4,
+        metadata={
+            "description": "Calls in flight within one run (the runner passes it as LangGraph's "
+            "max_concurrency; the assessor's batches within a node use it too).",
+            "ge": 1,
+            "le": 1024,
+        },
+    )
+    language: str = field(
+        default="en",
+        metadata={"description": "Language of the open-ended questions asked (a scale may carry several)."},
+    )
+    item_limit: int | None = field(
+        default=None,
+        metadata={
+            "description": "Ask only the first N items of the scale (a quick look; none: every item).",
+            "ge": 1,
+        },
+    )
+    transcript_from: str | None = field(
+        default=None,
+        metadata={
+            "description": "Run id whose transcript this run re-assesses (set by personascope reassess; "
+            "recorded in the provenance)."
+        },
+    )
     anonymize: bool | None = field(
         default=None,
         metadata={
@@ -63,9 +135,16 @@ class Context:
     )
     max_missing: float = field(
         default=0.2,
-        metadata={"description": "Largest fraction of failed items per dimension that still gets a score."},
+        metadata={
+            "description": "Largest fraction of failed items per dimension that still gets a score.",
+            "ge": 0.0,
+            "le": 1.0,
+        },
     )
-    answer_timeout: float = 300.0
+    answer_timeout: float = field(
+        default=300.0,
+        metadata={"description": "Seconds an RPA may take for one answer (retries included).", "gt": 0},
+    )
     max_answer_chars: int | None = field(
         default=MAX_ANSWER_CHARS,
         metadata={
@@ -74,10 +153,15 @@ class Context:
         },
     )
     request_timeout: float = field(
-        default=120.0, metadata={"description": "HTTP timeout per model call (s)."}
+        default=120.0, metadata={"description": "HTTP timeout per model call (s).", "gt": 0}
     )
-    max_retries: int = field(default=4, metadata={"description": "Retries of a failed model call."})
-    parse_retries: int = 2
+    max_retries: int = field(
+        default=4, metadata={"description": "Retries of a failed model call.", "ge": 0, "le": 20}
+    )
+    parse_retries: int = field(
+        default=2,
+        metadata={"description": "Times an unparsable assessor reply is asked again.", "ge": 0, "le": 10},
+    )
     experiment_dir: str | None = field(
         default=None, metadata={"description": "Folder for the LLM cache and memory store (none: in memory)."}
     )
@@ -88,5 +172,23 @@ class Context:
     )
 
     def __post_init__(self) -> None:
+        # Bounds and types from the fields' metadata (the same that Studio's form shows),
+        # checked once per context; pydantic re-enters __post_init__ while it validates.
+        if not getattr(_VALIDATING, "on", False):
+            _VALIDATING.on = True
+            try:
+                _adapter().validate_python({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+            except ValidationError as exc:
+                raise from_validation_error("context", exc) from None
+            finally:
+                _VALIDATING.on = False
         # An unknown method fails here, in one line, before any graph node runs.
         get_method(self.method, "context")
+
+
+_VALIDATING = threading.local()
+
+
+@cache
+def _adapter() -> TypeAdapter[Any]:
+    return TypeAdapter(Context)

@@ -8,7 +8,7 @@ from langgraph.graph import END, START, StateGraph
 from personascope.agents.rpa import RolePlayingAgent, RPAFactory
 from personascope.graphs.context import Context
 from personascope.graphs.nodes import Nodes, route_after_plan_questions
-from personascope.graphs.state import InterviewState, PipelineState
+from personascope.graphs.state import InterviewState, PipelineState, RunInput
 from personascope.memories.store import MemoryStore
 
 
@@ -34,7 +34,7 @@ def build_interview_graph(
     store: MemoryStore | None = None,
 ) -> StateGraph[InterviewState, Context]:
     """Uncompiled interview graph; injected objects override the context's model specs."""
-    graph = StateGraph(InterviewState, context_schema=Context)
+    graph = StateGraph(InterviewState, context_schema=Context, input_schema=RunInput)
     add_interview(graph, Nodes(rpa=rpa, interviewer=interviewer, store=store))
     graph.add_edge("collect_transcript", END)
     return graph

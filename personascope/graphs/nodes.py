@@ -190,7 +190,8 @@ class Nodes:
         low, high = scale.range
         anchors = ", ".join(f"{o.value} denotes '{o.label}'" for o in scale.response_options)
         questions: list[Question] = []
-        for item in scale.items:
+        # item_limit: a quick look at the first N items (the rest count as not asked).
+        for item in scale.items[: ctx.item_limit]:
             if method.questions != "open":
                 template = SELF_REPORT_COT_PROMPT if method.cot else SELF_REPORT_PROMPT
                 text = template.format(statement=item.text, low=low, high=high, anchors=anchors)

@@ -11,7 +11,7 @@ from personascope.graphs.context import Context
 from personascope.graphs.interview import add_interview
 from personascope.graphs.nodes import Nodes
 from personascope.graphs.provenance import prompt_hashes
-from personascope.graphs.state import PipelineState
+from personascope.graphs.state import PipelineState, RunInput
 from personascope.memories.store import MemoryStore
 
 __all__ = ["build_pipeline_graph", "graph", "prompt_hashes"]
@@ -36,7 +36,7 @@ def build_pipeline_graph(
         rpa_label=rpa_label,
         assessor_label=assessor_label,
     )
-    graph = StateGraph(PipelineState, context_schema=Context)
+    graph = StateGraph(PipelineState, context_schema=Context, input_schema=RunInput)
     add_interview(graph, nodes)
     add_assessment(graph, nodes, "collect_transcript")
     graph.add_node("record", nodes.record)

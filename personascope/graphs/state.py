@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, NotRequired
 
+from pydantic import Field
 from typing_extensions import TypedDict
+
+from personascope.memories.characters import builtin_character_ids
 
 # The records a run is made of are defined once, in the results layer (pure), and
 # re-exported here: graph state and the results store speak the same types.
@@ -18,6 +21,7 @@ from personascope.records import (
     Usage,
 )
 
+from personascope.scales.loader import builtin_scale_ids
 
 def merge_by_item(left: list[Answer] | None, right: list[Answer] | None) -> list[Answer]:
     """Reducer for fanned-in answers: one entry per item, the latest wins.
@@ -43,6 +47,37 @@ def merge_usage(left: Usage | None, right: Usage | None) -> Usage:
 
 
 class InterviewState(TypedDict):
+# What a run is started with, as Studio's input form shows it: the two ids, each with the
+# shipped choices listed (computed when the schema is asked for, not at import).
+CharacterId = Annotated[
+    str,
+    Field(
+        description="A shipped character id, or a profile file (.yaml/.json) through the API.",
+        json_schema_extra=lambda schema: schema.update(enum=builtin_character_ids()),
+    ),
+]
+ScaleId = Annotated[
+    str,
+    Field(
+        description="A built-in scale id, or a scale file (YAML/JSON) through the API.",
+        json_schema_extra=lambda schema: schema.update(enum=builtin_scale_ids()),
+    ),
+]
+
+
+class RunInput(TypedDict):
+    """Input of the interview and pipeline graphs: who is interviewed, with which scale."""
+
+    character: CharacterId
+    scale: ScaleId
+
+
+class AssessmentInput(RunInput):
+    """Input of the assessment graph: a transcript to assess."""
+
+    transcript: list[Answer]
+
+
     """State of the interview graph."""
 
     character: str
@@ -107,6 +142,7 @@ __all__ = [
     "AskState",
     "AssessmentResults",
     "AssessmentState",
+    "AssessmentInput",
     "AssessorOutput",
     "DimensionRating",
     "Failure",
@@ -118,5 +154,6 @@ __all__ = [
     "RecordUpdate",
     "Usage",
     "merge_by_item",
+    "RunInput",
     "merge_usage",
 ]
