@@ -19,7 +19,14 @@ LLM_LIBS = (
     "httpx",
 )
 #: Top-level modules that ``scales`` and ``evaluation`` may read: pure data and errors.
-PURE_TOP = ("personascope.errors", "personascope.methods", "personascope.records", "personascope.results")
+# safeio: bounded reads, safe YAML/JSON, redaction (standard library, PyYAML and errors only).
+PURE_TOP = (
+    "personascope.errors",
+    "personascope.methods",
+    "personascope.records",
+    "personascope.results",
+    "personascope.safeio",
+)
 
 
 def _module(path: Path) -> str:
