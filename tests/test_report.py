@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from langchain_core.messages import BaseMessage
-from report_fakes import page_payload
 
 from personascope import results
 from personascope.agents.fakes import FakeChatModel
@@ -21,6 +20,8 @@ from personascope.cli import main
 from personascope.graphs.runner import ExperimentSpec, run_experiment
 from personascope.memories.characters import load_character
 from personascope.scales import load_scale
+
+from report_fakes import page_payload
 
 SCALE = "ipip-bfm-100"
 PROFILES = {  # experimenter -> trait levels (1..5) per dimension
