@@ -19,7 +19,6 @@ def labels_of(args: argparse.Namespace) -> pd.DataFrame:
     """The labels a report shows beside the scores: the file given, or the profiles' of
     the characters that have a profile here (a character measured from elsewhere has none)."""
     from personascope import results
-    from personascope.errors import InputError
     from personascope.memories.characters import load_character
     from personascope.memories.labels import labels_frame
 
