@@ -27,7 +27,7 @@ from typing import Literal
 from personascope.errors import ConfigurationError, InputError
 
 QuestionStyle = Literal["open", "self_report", "self_report_cot"]
-AssessorKind = Literal["option_conversion", "dimension_rating", "self_report_parse"]
+AssessorKind = Literal["option_conversion", "item_judgement", "dimension_rating", "self_report_parse"]
 Level = Literal["item", "dimension"]
 
 ENTRY_POINT_GROUP = "personascope.methods"
@@ -35,6 +35,7 @@ ENTRY_POINT_GROUP = "personascope.methods"
 #: The graph node that runs each assessor kind.
 ASSESSOR_NODES: dict[AssessorKind, str] = {
     "option_conversion": "convert_options",
+    "item_judgement": "convert_options",  # one answer per call: the same node, batches of one
     "dimension_rating": "rate_dimensions",
     "self_report_parse": "parse_self_report",
 }
@@ -53,10 +54,12 @@ class Method:
     questions : {"open", "self_report", "self_report_cot"}
         How an item is put to the RPA: the open-ended interview question, or the
         statement with the scale's options (optionally asking for reasoning first).
-    assessor : {"option_conversion", "dimension_rating", "self_report_parse"}
-        Who turns answers into numbers: an LLM choosing an option per answer, an LLM
-        rating a dimension from several answers, or a parser of the RPA's own choice
-        (falling back to option conversion when the answer names no option).
+    assessor : {"option_conversion", "item_judgement", "dimension_rating", "self_report_parse"}
+        Who turns answers into numbers: an LLM choosing an option per answer (in
+        batches), an LLM judging one answer against its statement with a one-digit reply
+        (scored from the option tokens' probabilities where the endpoint returns them),
+        an LLM rating a dimension from several answers, or a parser of the RPA's own
+        choice (falling back to option conversion when the answer names no option).
     level : {"item", "dimension"}
         Item-level methods give one value per item, scored by the scale's scheme;
         dimension-level methods give one rating per batch of answers.
@@ -144,6 +147,16 @@ BUILTIN_METHODS: tuple[Method, ...] = (
         assessor="option_conversion",
         level="item",
         dimension_specific=True,
+    ),
+    Method(
+        id="oc_item",
+        description="item judgement: one statement and one answer per call, a one-digit agreement rating, "
+        "scored as the probability-weighted mean of the option tokens where the endpoint returns them",
+        questions="open",
+        assessor="item_judgement",
+        level="item",
+        batch_size=1,
+        anonymize=False,
     ),
     Method(
         id="er_all",

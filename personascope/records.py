@@ -113,6 +113,25 @@ class RPAProvenance(BaseModel):
     version: str | None = None
 
 
+class ItemDistribution(TypedDict):
+    """How sure an item's value is: the assessor's probabilities over the options.
+
+    ``source`` is ``logprobs`` (the endpoint's token log-probabilities, renormalised over
+    the option tokens; ``coverage`` is their mass before renormalising) or ``sampled``
+    (no probabilities: the sampled option has probability 1). ``confidence`` is
+    ``1 − H(p) / log(k)``, one minus the normalised entropy over the ``k`` options.
+    """
+
+    values: list[float]
+    probabilities: list[float]
+    expected: float
+    variance: float
+    entropy: float
+    confidence: float
+    coverage: float
+    source: Literal["logprobs", "sampled"]
+
+
 class Provenance(BaseModel):
     """Where a run's numbers come from: package versions, parameters, prompt hashes."""
 
@@ -154,6 +173,7 @@ class RunRecord(BaseModel):
     questions: list[Question] = Field(default_factory=list)
     transcript: list[Answer] = Field(default_factory=list)
     item_values: dict[str, float | None] = Field(default_factory=dict)
+    item_distributions: dict[str, ItemDistribution] = Field(default_factory=dict)
     dimension_ratings: list[DimensionRating] = Field(default_factory=list)
     assessor_outputs: list[AssessorOutput] = Field(default_factory=list)
     failures: list[Failure] = Field(default_factory=list)
@@ -209,6 +229,7 @@ __all__ = [
     "DimensionRating",
     "Failure",
     "Flag",
+    "ItemDistribution",
     "Provenance",
     "Question",
     "RPAProvenance",

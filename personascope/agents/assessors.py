@@ -10,6 +10,7 @@ attempts are flagged.
 from __future__ import annotations
 
 import html
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -25,12 +26,15 @@ from personascope.agents.prompts import (
     DATA_NOTICE,
     DIMENSION_OPTION_CONVERSION_PROMPT,
     EXPERT_RATING_PROMPT,
+    ITEM_JUDGEMENT_INPUT,
+    ITEM_JUDGEMENT_PROMPT,
     ONE_SCORE_OUTPUT,
     OPTION_CONVERSION_PROMPT,
     RETRY_NOTE,
     TWO_SCORE_OUTPUT,
 )
 from personascope.scales.schema import Dimension, Scale, ScoringMode
+from personascope.scales.scoring import OptionDistribution, ScoringError, option_distribution
 
 PARTICIPANT = "the participant"
 EXPERIMENTER = "the experimenter"
@@ -453,3 +457,106 @@ def parse_self_report(text: str, values: Sequence[int], *, cot: bool) -> int | N
         return None
     value = int(candidate)
     return value if value in values else None
+
+
+#: Top alternatives asked for per token (OpenAI allows up to 20; llama.cpp and vLLM more).
+TOP_LOGPROBS = 20
+
+
+def logprob_mass(response_metadata: dict[str, Any], options: Sequence[int]) -> dict[float, float] | None:
+    """Probability mass per option from the first answer token's top log-probabilities
+    (an OpenAI-style ``logprobs.content[0].top_logprobs`` list); ``None`` when the
+    response carries none. Tokens are compared stripped ("5", " 5")."""
+    content = ((response_metadata or {}).get("logprobs") or {}).get("content") or []
+    for entry in content:
+        token = str(entry.get("token", "")).strip()
+        if not token:  # leading whitespace tokens carry no choice
+            continue
+        mass = {float(v): 0.0 for v in options}
+        for alt in entry.get("top_logprobs") or [{"token": token, "logprob": entry.get("logprob", 0.0)}]:
+            label = str(alt.get("token", "")).strip()
+            if label.lstrip("-").isdigit() and float(label) in mass:
+                mass[float(label)] += math.exp(float(alt.get("logprob", -math.inf)))
+        return mass
+    return None
+
+
+def _sampled(content: str, options: Sequence[int]) -> float | None:
+    found = re.search(r"-?\d+", content)
+    if found is None or int(found.group()) not in options:
+        return None
+    return float(found.group())
+
+
+async def judge_item(
+    model: BaseChatModel,
+    scale: Scale,
+    entry: Entry,
+    who: Participant,
+    *,
+    anonymize_names: bool = True,
+    retries: int = 2,
+) -> tuple[OptionDistribution | None, CallRecord]:
+    """Item judgement: one statement, one answer, a one-digit agreement rating.
+
+    A model small enough to run on a laptop can do this where batched conversion
+    fails. Where the endpoint returns token log-probabilities (llama.cpp, vLLM,
+    OpenAI) the value is the probability-weighted mean over the option tokens
+    (:func:`~personascope.scales.scoring.option_distribution`); otherwise the sampled
+    digit, with probability 1. Reverse keys are applied by scoring, never asked of the
+    model.
+    """
+    options = [o.value for o in scale.response_options]
+    experimenter = EXPERIMENTER if anonymize_names else who.experimenter
+    participant = PARTICIPANT if anonymize_names else who.names[0]
+    system = ITEM_JUDGEMENT_PROMPT.format(data_notice=DATA_NOTICE, anchors=option_anchors(scale))
+    user = ITEM_JUDGEMENT_INPUT.format(
+        statement=entry.statement,
+        experimenter=experimenter,
+        question=entry.question,
+        answer=_escape(entry.answer),
+        participant=participant,
+    )
+    if anonymize_names:
+        user = anonymize(user, who.names, who.experimenter)
+    runnable = model.bind(logprobs=True, top_logprobs=TOP_LOGPROBS, max_tokens=3)
+    error: str | None = None
+    extra: dict[str, Any] = {}
+    for attempt in range(1, retries + 2):
+        msgs: list[BaseMessage] = [SystemMessage(system), HumanMessage(user)]
+        if attempt > 1:
+            msgs.append(
+                HumanMessage(f"(Attempt {attempt}: reply with one digit from {options[0]} to {options[-1]}.)")
+            )
+        try:
+            reply = await runnable.ainvoke(msgs)
+        except Exception as exc:  # transport errors after the model layer's retries
+            error = f"{type(exc).__name__}: {str(exc)[:300]}"
+            continue
+        content = str(reply.content)
+        mass = logprob_mass(getattr(reply, "response_metadata", {}) or {}, options)
+        try:
+            if mass is not None and any(mass.values()):
+                dist = option_distribution(mass)
+                extra = {"source": "logprobs", "reply": content}
+            else:
+                value = _sampled(content, options)
+                if value is None:
+                    error = f"not an option: {content[:80]!r}"
+                    continue
+                dist = option_distribution({float(v): float(v == value) for v in options})
+                extra = {"source": "sampled", "reply": content}
+        except ScoringError as exc:
+            error = str(exc)
+            continue
+        record = CallRecord(
+            "item",
+            [entry.item_id],
+            dist.model_dump(),
+            None,
+            attempt,
+            prompt_chars=len(system) + len(user),
+            extra=extra,
+        )
+        return dist, record
+    return None, CallRecord("item", [entry.item_id], None, error, retries + 1, len(system) + len(user))

@@ -70,6 +70,19 @@ Choices: {anchors}.
 If {participant} refuses to answer or the answer gives no evidence, choose "x".
 Reply in JSON: {{"choices": [{{"id": "<sample id>", "choice": <choice>}}, ...]}} with one entry per sample."""
 
+ITEM_JUDGEMENT_PROMPT = """You read one answer from an interview and judge how well a statement describes
+the person who gave it. Judge only from what the answer says about them.
+{data_notice}
+
+Reply with one digit only: {anchors}."""
+
+ITEM_JUDGEMENT_INPUT = """Statement: "{statement}"
+{experimenter}: {question}
+<answer>
+{answer}
+</answer>
+How well does the statement describe {participant}? One digit:"""
+
 RETRY_NOTE = "(Attempt {attempt}: your previous reply could not be used. Reply with valid JSON only.)"
 
 OCCASIONS_PROMPT = """List {n} different everyday occasions (situations from ordinary life) on which a

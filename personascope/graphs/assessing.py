@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from langchain_core.callbacks import UsageMetadataCallbackHandler
 from langchain_core.language_models import BaseChatModel
@@ -21,14 +21,16 @@ from personascope.agents.assessors import (
     Participant,
     convert_options,
     injection_signals,
+    judge_item,
     rate_dimension,
 )
 from personascope.graphs.context import Context
 from personascope.memories.characters import Character
 from personascope.methods import Method
-from personascope.records import Answer, AssessorOutput, DimensionRating, Failure, Flag
+from personascope.records import Answer, AssessorOutput, DimensionRating, Failure, Flag, ItemDistribution
 from personascope.scales import Scale
 from personascope.scales.schema import Dimension
+from personascope.scales.scoring import OptionDistribution
 
 T = TypeVar("T")
 
@@ -137,6 +139,66 @@ def _chunks(items: Sequence[T], size: int | None) -> list[list[T]]:
     if size is None:
         return [list(items)]
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+async def judge_entries(
+    model: BaseChatModel,
+    method: Method,
+    ctx: Context,
+    scale: Scale,
+    character: Character,
+    batch_entries: list[Entry],
+) -> tuple[dict[str, float | None], dict[str, ItemDistribution], list[AssessorOutput], list[Failure]]:
+    """Item judgement, one call per answer: values (probability-weighted where the
+    endpoint gives log-probabilities), their distributions, outputs and failures."""
+    items = scale.item_map
+    sem = asyncio.Semaphore(max(1, ctx.concurrency))
+    anonymize_names = method.anonymize if ctx.anonymize is None else ctx.anonymize
+
+    async def run(entry: Entry) -> tuple[OptionDistribution | None, CallRecord]:
+        async with sem:
+            return await judge_item(
+                model,
+                scale,
+                entry,
+                participant(character),
+                anonymize_names=anonymize_names,
+                retries=ctx.parse_retries,
+            )
+
+    results = await asyncio.gather(*(run(e) for e in batch_entries))
+    values: dict[str, float | None] = {}
+    distributions: dict[str, ItemDistribution] = {}
+    outputs: list[AssessorOutput] = []
+    failures: list[Failure] = []
+    for entry, (dist, rec) in zip(batch_entries, results, strict=True):
+        outputs.append(call_output(rec))
+        if dist is None:
+            failures.append(
+                Failure(
+                    stage="assessment",
+                    item_id=entry.item_id,
+                    dimension=items[entry.item_id].dimension,
+                    kind="unparsed",
+                    reason=rec.error,
+                )
+            )
+            continue
+        values[entry.item_id] = dist.expected
+        source: Literal["logprobs", "sampled"] = (
+            "logprobs" if rec.extra.get("source") == "logprobs" else "sampled"
+        )
+        distributions[entry.item_id] = ItemDistribution(
+            values=dist.values,
+            probabilities=dist.probabilities,
+            expected=dist.expected,
+            variance=dist.variance,
+            entropy=dist.entropy,
+            confidence=dist.confidence,
+            coverage=dist.coverage,
+            source=source,
+        )
+    return values, distributions, outputs, failures
 
 
 async def convert_entries(

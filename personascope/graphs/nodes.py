@@ -36,6 +36,7 @@ from personascope.agents.rpa_specs import build_rpa, check_injected, is_agent_ob
 from personascope.agents.usage import track_usage
 from personascope.graphs import assessing
 from personascope.graphs.context import Context
+from personascope.graphs.progress import emit_item_event
 from personascope.graphs.provenance import build_record
 from personascope.graphs.state import (
     AskState,
@@ -49,7 +50,7 @@ from personascope.graphs.state import (
 from personascope.memories.characters import Character, load_character
 from personascope.memories.store import MemoryStore
 from personascope.methods import Method, get_method
-from personascope.records import Answer, AssessorOutput, Failure, Question
+from personascope.records import Answer, AssessorOutput, Failure, ItemDistribution, Question
 from personascope.results import write_record
 from personascope.scales import Scale, load_scale
 from personascope.scales.scoring import Rating, score_ratings, score_scale
@@ -231,6 +232,7 @@ class Nodes:
         async with sem:
             # Time waiting for a slot is the run's queue, not the RPA's speed: kept apart.
             started = time.perf_counter()
+            emit_item_event("asking", q["item_id"])  # progress displays and Studio's stream
             message = HumanMessage(q["question"], name=_safe_name(character.experimenter))
             try:
                 with track_usage() as usage, recording_memories() as retrieved:
@@ -255,6 +257,8 @@ class Nodes:
             ans["truncated"] = True
         if answer is not None and retrieved.memories is not None:
             ans["memories"] = retrieved.memories  # what the reader of the report sees beside the answer
+        total = sum(c.get("total_tokens", 0) for c in tokens.values())
+        emit_item_event("answered", q["item_id"], tokens=total, seconds=ans["seconds"], error=error)
         return {"answers": [ans], "usage": {"rpa": tokens}}
 
     def collect_transcript(self, state: InterviewState) -> InterviewUpdate:
@@ -282,21 +286,27 @@ class Nodes:
         }
 
     async def convert_options(self, state: AssessmentState, runtime: Runtime[Context]) -> AssessmentResults:
-        """Option conversion (OC, d-OC): the assessor maps each answer to an option."""
+        """Option conversion (OC, d-OC) in batches, or item judgement one answer per call:
+        the assessor maps each answer to an option (or a distribution over them)."""
         ctx = context_of(runtime)
+        method = method_of(ctx)
         scale, character = load_scale(state["scale"]), load_character(state["character"])
+        entries = self._scorable(state, ctx, scale)
+        model = self.model("assessor", ctx)
+        distributions: dict[str, ItemDistribution] = {}
         with track_usage() as usage:
-            values, outputs, failures = await assessing.convert_entries(
-                self.model("assessor", ctx),
-                method_of(ctx),
-                ctx,
-                scale,
-                character,
-                self._scorable(state, ctx, scale),
-            )
+            if method.assessor == "item_judgement":
+                values, distributions, outputs, failures = await assessing.judge_entries(
+                    model, method, ctx, scale, character, entries
+                )
+            else:
+                values, outputs, failures = await assessing.convert_entries(
+                    model, method, ctx, scale, character, entries
+                )
         return {
             **self._assessed(state, failures, usage, ctx),
             "item_values": values,
+            "item_distributions": distributions,
             "assessor_outputs": outputs,
         }
 

@@ -148,6 +148,7 @@ def build_record(
         questions=state.get("questions") or [],
         transcript=transcript,
         item_values=state.get("item_values") or {},
+        item_distributions=state.get("item_distributions") or {},
         dimension_ratings=state.get("dimension_ratings") or [],
         assessor_outputs=state.get("assessor_outputs") or [],
         failures=state.get("failures") or [],

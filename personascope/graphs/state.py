@@ -17,11 +17,12 @@ from personascope.records import (
     DimensionRating,
     Failure,
     Flag,
+    ItemDistribution,
     Question,
     Usage,
 )
-
 from personascope.scales.loader import builtin_scale_ids
+
 
 def merge_by_item(left: list[Answer] | None, right: list[Answer] | None) -> list[Answer]:
     """Reducer for fanned-in answers: one entry per item, the latest wins.
@@ -46,7 +47,6 @@ def merge_usage(left: Usage | None, right: Usage | None) -> Usage:
     return out
 
 
-class InterviewState(TypedDict):
 # What a run is started with, as Studio's input form shows it: the two ids, each with the
 # shipped choices listed (computed when the schema is asked for, not at import).
 CharacterId = Annotated[
@@ -78,6 +78,7 @@ class AssessmentInput(RunInput):
     transcript: list[Answer]
 
 
+class InterviewState(TypedDict):
     """State of the interview graph."""
 
     character: str
@@ -109,6 +110,7 @@ class AssessmentResults(TypedDict):
     """What the assessment and score nodes write (shared by the assessment and pipeline states)."""
 
     item_values: NotRequired[dict[str, float | None]]
+    item_distributions: NotRequired[dict[str, ItemDistribution]]
     dimension_ratings: NotRequired[list[DimensionRating]]
     assessor_outputs: NotRequired[list[AssessorOutput]]
     failures: NotRequired[list[Failure]]
@@ -140,9 +142,9 @@ class RecordUpdate(TypedDict):
 __all__ = [
     "Answer",
     "AskState",
+    "AssessmentInput",
     "AssessmentResults",
     "AssessmentState",
-    "AssessmentInput",
     "AssessorOutput",
     "DimensionRating",
     "Failure",
@@ -152,8 +154,8 @@ __all__ = [
     "PipelineState",
     "Question",
     "RecordUpdate",
+    "RunInput",
     "Usage",
     "merge_by_item",
-    "RunInput",
     "merge_usage",
 ]

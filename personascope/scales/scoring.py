@@ -395,3 +395,55 @@ def score_ratings(
             batch_scores=good,
         )
     return ScaleScores(scale=scale.id, scoring=scale.scoring, dimensions=dimensions)
+
+
+class OptionDistribution(BaseModel):
+    """An item's value as a distribution over the response options."""
+
+    model_config = ConfigDict(frozen=True)
+
+    values: list[float]
+    probabilities: list[float]
+    expected: float
+    variance: float
+    entropy: float
+    confidence: float
+    coverage: float
+
+
+def option_distribution(mass: Mapping[float, float]) -> OptionDistribution:
+    """Probability-weighted score of an item from the probabilities of its options.
+
+    With ``p_v`` the probability mass on option ``v`` (e.g. ``exp`` of the token
+    log-probabilities of the option labels), renormalised over the options:
+
+    ``E = Σ v p_v``, ``Var = Σ (v − E)² p_v``, ``H = −Σ p_v ln p_v``,
+    confidence ``= 1 − H / ln k`` for ``k`` options (1: all mass on one option; 0:
+    uniform), ``coverage = Σ p_v`` before renormalising (how much of the model's
+    probability went to an option at all).
+
+    >>> d = option_distribution({1: 0.0, 2: 0.0, 3: 0.0, 4: 0.6, 5: 0.2})
+    >>> round(d.expected, 3), round(d.variance, 4), round(d.coverage, 2)
+    (4.25, 0.1875, 0.8)
+    >>> option_distribution({1: 1.0, 2: 0.0, 3: 0.0}).confidence
+    1.0
+    """
+    values = sorted(float(v) for v in mass)
+    raw = [max(0.0, float(mass[v] if v in mass else mass[int(v)])) for v in values]
+    total = math.fsum(raw)
+    if total <= 0:
+        raise ScoringError("option_distribution: no probability on any option")
+    probs = [p / total for p in raw]
+    expected = math.fsum(v * p for v, p in zip(values, probs, strict=True))
+    variance = math.fsum((v - expected) ** 2 * p for v, p in zip(values, probs, strict=True))
+    entropy = -math.fsum(p * math.log(p) for p in probs if p > 0)
+    confidence = 1.0 - entropy / math.log(len(values)) if len(values) > 1 else 1.0
+    return OptionDistribution(
+        values=values,
+        probabilities=probs,
+        expected=expected,
+        variance=variance,
+        entropy=entropy,
+        confidence=max(0.0, min(1.0, confidence)),
+        coverage=min(1.0, total),
+    )

@@ -1,0 +1,116 @@
+"""Item judgement: one answer per call, scored from the option tokens' probabilities."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any, ClassVar
+
+import pytest
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+
+from personascope.agents.assessors import Entry, Participant, judge_item, logprob_mass
+from personascope.agents.fakes import FakeChatModel
+from personascope.graphs.context import Context
+from personascope.graphs.pipeline import build_pipeline_graph
+from personascope.scales import load_scale
+
+from graph_fakes import RecordingRPA
+
+
+class LogprobModel(BaseChatModel):
+    """Replies '4' with fixed top log-probabilities, as an OpenAI-compatible server does."""
+
+    probs: ClassVar[dict[str, float]] = {"4": 0.5, "5": 0.25, "3": 0.15, " ": 0.1}
+    seen_kwargs: ClassVar[list[dict[str, Any]]] = []
+
+    @property
+    def _llm_type(self) -> str:
+        return "logprob-fake"
+
+    def _result(self, **kwargs: Any) -> ChatResult:
+        self.seen_kwargs.append(kwargs)
+        top = [{"token": t, "logprob": math.log(p), "bytes": None} for t, p in self.probs.items()]
+        meta = {"logprobs": {"content": [{"token": "4", "logprob": math.log(0.5), "top_logprobs": top}]}}
+        return ChatResult(generations=[ChatGeneration(message=AIMessage("4", response_metadata=meta))])
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return self._result(**kwargs)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return self._result(**kwargs)
+
+
+SCALE = load_scale("ipip-bfm-50")
+WHO = Participant(names=["Holmes"], experimenter="Watson")
+ENTRY = Entry("E1", "Are you the life of the party?", "Rarely.", "Am the life of the party.")
+
+
+def test_logprob_mass_reads_the_first_answer_token() -> None:
+    meta = {
+        "logprobs": {
+            "content": [
+                {"token": " ", "logprob": -0.1, "top_logprobs": []},
+                {
+                    "token": "2",
+                    "logprob": math.log(0.7),
+                    "top_logprobs": [
+                        {"token": "2", "logprob": math.log(0.7)},
+                        {"token": " 1", "logprob": math.log(0.2)},
+                        {"token": "x", "logprob": math.log(0.1)},
+                    ],
+                },
+            ]
+        }
+    }
+    mass = logprob_mass(meta, [1, 2, 3, 4, 5])
+    assert mass is not None
+    assert mass[2.0] == pytest.approx(0.7) and mass[1.0] == pytest.approx(0.2) and mass[5.0] == 0.0
+    assert logprob_mass({}, [1, 2]) is None
+
+
+def test_probability_weighted_value_and_confidence() -> None:
+    dist, rec = asyncio.run(judge_item(LogprobModel(), SCALE, ENTRY, WHO))
+    assert dist is not None
+    # options only, renormalised: 3: .15/.9, 4: .5/.9, 5: .25/.9
+    assert dist.expected == pytest.approx((3 * 0.15 + 4 * 0.5 + 5 * 0.25) / 0.9)
+    assert dist.coverage == pytest.approx(0.9) and 0 < dist.confidence < 1
+    assert rec.extra["source"] == "logprobs"
+    assert (
+        LogprobModel.seen_kwargs[-1]["logprobs"] is True and LogprobModel.seen_kwargs[-1]["max_tokens"] == 3
+    )
+
+
+def test_without_logprobs_the_sampled_digit_counts() -> None:
+    dist, rec = asyncio.run(judge_item(FakeChatModel(default="2"), SCALE, ENTRY, WHO))
+    assert dist is not None and dist.expected == 2.0 and dist.confidence == 1.0
+    assert rec.extra["source"] == "sampled"
+    dist, rec = asyncio.run(judge_item(FakeChatModel(default="seven"), SCALE, ENTRY, WHO, retries=1))
+    assert dist is None and rec.error and "not an option" in rec.error
+
+
+def test_oc_item_runs_in_the_pipeline_and_records_distributions() -> None:
+    graph = build_pipeline_graph(rpa=RecordingRPA(), assessor=LogprobModel()).compile()
+    out = asyncio.run(
+        graph.ainvoke({"character": "alice", "scale": "ipip-bfm-50"}, context=Context(method="oc_item"))
+    )
+    assert len(out["item_values"]) == 50 and len(out["item_distributions"]) == 50
+    value = (3 * 0.15 + 4 * 0.5 + 5 * 0.25) / 0.9
+    assert all(v == pytest.approx(value) for v in out["item_values"].values())
+    ext = out["scores"]["extraversion"]
+    assert ext["score"] is not None and out["result"]["item_distributions"]["E1"]["source"] == "logprobs"
