@@ -7,14 +7,15 @@ from langgraph.graph import END, START, StateGraph
 
 from personascope.graphs.context import Context
 from personascope.graphs.nodes import Nodes, route_after_collect_transcript
-from personascope.graphs.state import AssessmentInput, AssessmentState, PipelineState
+from personascope.graphs.state import AssessmentInput, AssessmentState, PipelineState, RunInput
 from personascope.methods import ASSESSOR_NODES
 
 ASSESSORS = list(ASSESSOR_NODES.values())
 
 
 def add_assessment(
-    graph: StateGraph[AssessmentState, Context] | StateGraph[PipelineState, Context],
+    graph: StateGraph[AssessmentState, Context, AssessmentInput]
+    | StateGraph[PipelineState, Context, RunInput],
     nodes: Nodes,
     source: str,
 ) -> None:
@@ -28,7 +29,9 @@ def add_assessment(
         graph.add_edge(node, "score")
 
 
-def build_assessment_graph(assessor: BaseChatModel | None = None) -> StateGraph[AssessmentState, Context]:
+def build_assessment_graph(
+    assessor: BaseChatModel | None = None,
+) -> StateGraph[AssessmentState, Context, AssessmentInput]:
     """Uncompiled assessment graph over an existing transcript."""
     graph = StateGraph(AssessmentState, context_schema=Context, input_schema=AssessmentInput)
     add_assessment(graph, Nodes(assessor=assessor), START)

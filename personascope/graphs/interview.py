@@ -13,7 +13,8 @@ from personascope.memories.store import MemoryStore
 
 
 def add_interview(
-    graph: StateGraph[InterviewState, Context] | StateGraph[PipelineState, Context], nodes: Nodes
+    graph: StateGraph[InterviewState, Context, RunInput] | StateGraph[PipelineState, Context, RunInput],
+    nodes: Nodes,
 ) -> None:
     """Add the interview nodes and edges (shared with the pipeline graph)."""
     graph.add_node("load_scale", nodes.load_scale)
@@ -32,7 +33,7 @@ def build_interview_graph(
     rpa: RolePlayingAgent | RPAFactory | None = None,
     interviewer: BaseChatModel | None = None,
     store: MemoryStore | None = None,
-) -> StateGraph[InterviewState, Context]:
+) -> StateGraph[InterviewState, Context, RunInput]:
     """Uncompiled interview graph; injected objects override the context's model specs."""
     graph = StateGraph(InterviewState, context_schema=Context, input_schema=RunInput)
     add_interview(graph, Nodes(rpa=rpa, interviewer=interviewer, store=store))

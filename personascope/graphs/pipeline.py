@@ -25,7 +25,7 @@ def build_pipeline_graph(
     *,
     rpa_label: str | None = None,
     assessor_label: str | None = None,
-) -> StateGraph[PipelineState, Context]:
+) -> StateGraph[PipelineState, Context, RunInput]:
     """Uncompiled pipeline graph. ``rpa_label`` / ``assessor_label`` name injected objects
     in the results record (default: the context's model specs)."""
     nodes = Nodes(

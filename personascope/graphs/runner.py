@@ -40,6 +40,7 @@ from personascope.graphs.checkpoint import open_checkpointer
 from personascope.graphs.context import Context
 from personascope.graphs.lock import hold_experiment, prepare_experiment_dir
 from personascope.graphs.pipeline import build_pipeline_graph
+from personascope.graphs.progress import EventHook, RunEvent, run_label, stream_run
 from personascope.graphs.state import PipelineState
 from personascope.memories.characters import builtin_character_ids, load_character
 from personascope.memories.store import MemoryStore
@@ -272,6 +273,19 @@ class RunPlan:
     temperature: float
     trial: int
 
+    @property
+    def label(self) -> str:
+        """How progress displays name this run (the assessor included: runs differ by it)."""
+        return run_label(
+            self.character,
+            self.scale,
+            self.method,
+            self.rpa_model,
+            self.assessor_model,
+            self.temperature,
+            self.trial,
+        )
+
 
 def plan_runs(spec: ExperimentSpec) -> list[RunPlan]:
     runs = []
@@ -321,6 +335,7 @@ async def run_experiment(
     rpa_label: str | None = None,
     assessor_label: str | None = None,
     on_done: ProgressHook | None = None,
+    on_event: EventHook | None = None,
     runs: Sequence[RunPlan] | None = None,
     hold_lock: bool = True,
 ) -> list[RunOutcome]:
@@ -344,6 +359,7 @@ async def run_experiment(
         **spec.context,
     )
     sem = asyncio.Semaphore(spec.concurrency)
+    emit: EventHook = on_event or (lambda event: None)
     # One process writes an experiment (ExperimentBusy otherwise); a Ray worker's driver holds it.
     lock = hold_experiment(exp, spec.model_dump(mode="json"), spec.database_url, spec.name, hold=hold_lock)
     async with lock, open_checkpointer(spec.database_url, exp) as saver:
@@ -366,22 +382,30 @@ async def run_experiment(
                     temperature=plan.temperature,
                     trial=plan.trial,
                 )
+                label = plan.label
                 snapshot = await graph.aget_state(config)
                 if snapshot.values.get("result") and not snapshot.next:
                     outcome = RunOutcome(plan, "done", 0.0, result=snapshot.values["result"])
+                    items = len(snapshot.values.get("transcript") or [])
+                    emit(RunEvent(plan.run_id, "skipped", label, items=items, status="done"))
                 else:
                     # A started thread resumes from its checkpoint (input None); a new one starts.
                     payload: PipelineState | None = (
                         None if snapshot.next else {"character": plan.character, "scale": plan.scale}
                     )
+                    emit(RunEvent(plan.run_id, "started", label))
                     try:
-                        out = await graph.ainvoke(payload, config, context=ctx)
-                        outcome = RunOutcome(plan, "ran", time.perf_counter() - t, result=out.get("result"))
+                        # Streamed: node updates and ask_item's custom events drive the progress.
+                        result = await stream_run(graph, payload, config, ctx, plan.run_id, label, on_event)
+                        outcome = RunOutcome(plan, "ran", time.perf_counter() - t, result=result)
+                        status = (result or {}).get("status")
+                        emit(RunEvent(plan.run_id, "done", label, status=status, seconds=outcome.seconds))
                     except InputError:
                         raise
                     except Exception as exc:
                         # Redacted (an endpoint may echo its key); a full disk is named as such.
                         outcome = RunOutcome(plan, "failed", time.perf_counter() - t, error=error_text(exc))
+                        emit(RunEvent(plan.run_id, "failed", label, error=outcome.error))
                 if on_done:
                     on_done(outcome)
                 return outcome

@@ -1,0 +1,75 @@
+"""Streaming progress (issue 18, item 1): events from LangGraph's update and custom streams."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+from personascope.graphs.progress import ProgressState, RunEvent
+from personascope.graphs.runner import ExperimentSpec, plan_runs, run_experiment
+
+from graph_fakes import RecordingRPA, er_assessor
+
+SPEC = ExperimentSpec(
+    characters=["sherlock-holmes"],
+    scales=["ipip-bfm-50"],
+    methods=["er_batch"],
+    trials=2,
+    concurrency=2,
+    run_concurrency=3,
+    context={"k": 0, "item_limit": 6},
+)
+
+
+def _run(tmp_path: Path, events: list[RunEvent]) -> list[str]:
+    rpa = RecordingRPA()
+    run = run_experiment(
+        SPEC, tmp_path, rpa=lambda request: rpa, assessor=er_assessor(), on_event=events.append
+    )
+    outcomes = asyncio.run(run)
+    return [o.status for o in outcomes]
+
+
+def test_a_run_streams_item_events_and_the_display_state_adds_up(tmp_path: Path) -> None:
+    events: list[RunEvent] = []
+    assert _run(tmp_path, events) == ["ran", "ran"]
+    kinds = Counter(e.kind for e in events)
+    # item_limit=6: six questions per run, each asked and answered; one assessment, one record
+    assert kinds == Counter(started=2, planned=2, asking=12, answered=12, assessed=2, done=2)
+    assert all(e.items == 6 for e in events if e.kind == "planned")
+    labels = {e.label for e in events}
+    assert labels == {p.label for p in plan_runs(SPEC)} and len(labels) == 2
+    assert all("assessor=" in label and "#" in label for label in labels)
+    # per run: planned before asking, every answer after its asking, done last
+    for run in {e.run_id for e in events}:
+        mine = [e.kind for e in events if e.run_id == run]
+        assert mine[0] == "started" and mine[1] == "planned" and mine[-1] == "done"
+        assert mine.index("assessed") > max(i for i, k in enumerate(mine) if k == "answered")
+
+    state = ProgressState(runs_total=2, items_expected=12)
+    for e in events:
+        state.update(e)
+    assert (state.runs_done, state.answered, state.assessed, state.in_flight) == (2, 12, 12, 0)
+    assert state.items_total == 12 and state.eta() == 0.0
+    assert state.failures == []
+
+
+def test_a_finished_run_is_one_skipped_event(tmp_path: Path) -> None:
+    _run(tmp_path, [])
+    events: list[RunEvent] = []
+    assert _run(tmp_path, events) == ["done", "done"]
+    assert [e.kind for e in events] == ["skipped", "skipped"] and all(e.items == 6 for e in events)
+
+
+def test_failures_show_as_they_happen() -> None:
+    state = ProgressState(runs_total=1, items_expected=2)
+    state.update(RunEvent("r", "started", "r label"))
+    state.update(RunEvent("r", "planned", "r label", items=2))
+    state.update(RunEvent("r", "asking", "r label", item_id="E1"))
+    assert state.in_flight == 1 and state.eta() is None  # no rate before the first answer
+    state.update(RunEvent("r", "answered", "r label", item_id="E1", error="timeout"))
+    assert state.failures == ["r label: item E1: timeout"] and state.in_flight == 0
+    state.update(RunEvent("r", "asking", "r label", item_id="E2"))
+    state.update(RunEvent("r", "failed", "r label", error="boom"))
+    assert state.in_flight == 0 and state.runs_failed == 1 and state.failures[-1].endswith("boom")
