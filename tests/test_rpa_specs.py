@@ -412,3 +412,16 @@ def test_check_rpa_works_inside_a_running_event_loop() -> None:
         return check_rpa("rpa:character?model=fake:echo", timeout=10).passed
 
     assert asyncio.run(notebook_cell())
+
+
+def test_the_readme_factory_works_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("```python\nfrom langchain_core.messages import SystemMessage")
+    code = readme[start + len("```python\n") : readme.index("```", start + 10)]
+    (tmp_path / "readme_rpas.py").write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        report = check_rpa("readme_rpas:build_my_rpa?model=fake:echo", timeout=10)
+    finally:
+        sys.modules.pop("readme_rpas", None)
+    assert report.passed and not report.get("deterministic at temperature 0").skipped, str(report)  # type: ignore[union-attr]
