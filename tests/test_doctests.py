@@ -16,6 +16,7 @@ MODULES = [
     "personascope.evaluation.behavior",
     "personascope.agents.behavior",
     "personascope.agents.models",
+    "personascope.agents.rpa_specs",
     "personascope.agents.assessors",
     "personascope.graphs.assessing",
     "personascope.evaluation.summary",

@@ -97,7 +97,7 @@ def register(sub: Subparsers) -> None:
         _test,
         *common,
         arg("--character", nargs="+", required=True),
-        arg("--model", default="local", help="model spec that plays the characters"),
+        arg("--model", default="local", help="the RPA: a model spec or an RPA spec (rpa:<name>, ...)"),
         arg("--temperatures", type=float, nargs="+", default=[0.0]),
         arg("--trials", type=int, default=1),
     )

@@ -42,8 +42,13 @@ def register(sub: Subparsers) -> None:
         arg("--character", required=True, help="shipped id or profile file"),
         arg("--scale", required=True, help="built-in id or scale file"),
         arg("--method", default=None, choices=method_ids(), help="assessment method (default: er_batch)"),
-        arg("--model", default=None, help="RPA model spec (default: local, the embedded model)"),
-        arg("--assessor", default=None, help="assessor model spec (default: --model)"),
+        arg(
+            "--model",
+            default=None,
+            help="the RPA: a model spec (default: local, the embedded model), rpa:<name>?k=v, "
+            "module:factory or langgraph:<assistant>@<url>",
+        ),
+        arg("--assessor", default=None, help="assessor model spec (default: --model, or its model=)"),
         arg("--trials", type=int, default=None, help="trials per run (default 1)"),
         arg("--temperature", type=float, default=None, help="RPA sampling temperature (default 0)"),
         arg("--concurrency", type=int, default=None, help="calls in flight within the run (default 4)"),
