@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -202,3 +203,21 @@ def test_32_characters_fit_in_5_mb(tmp_path: Path) -> None:
     # self-contained: nothing to fetch, and the page forbids fetching anything
     assert not re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html)
     assert "default-src 'none'" in html
+
+
+def test_item_confidence_from_item_distributions(tmp_path: Path) -> None:
+    (rec,) = write_experiment(tmp_path, n_characters=1, methods=("oc",), temperatures=(0.0,), trials=1)
+    e_items = [q["item_id"] for q in rec.questions if q["dimension"] == "extraversion"]
+    dist: dict[str, Any] = {"values": [1.0, 2.0, 3.0, 4.0, 5.0], "expected": 3.0, "variance": 0.2,
+                            "probabilities": [0.0, 0.1, 0.8, 0.1, 0.0], "entropy": 0.64,
+                            "coverage": 0.95, "source": "logprobs"}  # fmt: skip
+    rec.item_distributions = {
+        i: {**dist, "confidence": 0.6 if n % 2 else 0.8}  # type: ignore[typeddict-item]
+        for n, i in enumerate(e_items)
+    }
+    results.write_record(tmp_path, rec)
+    data = page_payload(experiment_page(tmp_path)[0])
+    (row,) = [p for p in data["profiles"] if p["dimension"] == "extraversion"]
+    assert row["item_confidence"] == pytest.approx(0.7)  # mean over the dimension's items
+    item = data["runs"][0]["items"][0]
+    assert item["c"] == 0.8 and item["dist"]["probabilities"] == [0.0, 0.1, 0.8, 0.1, 0.0]

@@ -161,6 +161,7 @@ def _run(i: int, rec: RunRecord, cfg: int, s: _Strings) -> dict[str, Any]:
     questions = {q["item_id"]: q for q in rec.questions}
     confidence = item_confidences(rec)
     flags: dict[str, list[str]] = {f["item_id"]: list(f["signals"]) for f in rec.flags}
+    distributions = getattr(rec, "item_distributions", None) or {}
     items = []
     for a in rec.transcript:
         q = questions.get(a["item_id"])
@@ -180,6 +181,7 @@ def _run(i: int, rec: RunRecord, cfg: int, s: _Strings) -> dict[str, Any]:
                 "sec": num(a.get("seconds")),
                 "v": num(rec.item_values.get(a["item_id"])),
                 "c": confidence.get(a["item_id"]),
+                "dist": _jsonable(distributions.get(a["item_id"])),
                 "fl": flags.get(a["item_id"], []),
                 "tr": truncated,
             }

@@ -114,13 +114,17 @@ def in_label_units(scores: pd.DataFrame, scales: Mapping[str, Scale]) -> pd.Data
 
 
 def item_confidences(record: RunRecord) -> dict[str, float]:
-    """Item-level confidence where the assessor reported one (a ``confidence`` beside an
-    item's choice); empty when the assessor gives none, as the built-in ones do."""
+    """Item-level confidence where the assessor gives one: the record's item
+    distributions (item judgement: ``1 − H/ln k`` of the option probabilities), else a
+    ``confidence`` beside an item's choice; empty for assessors that give none."""
     found: dict[str, float] = {}
     for out in record.assessor_outputs:
         for choice in (out.get("output") or {}).get("choices") or []:
             if isinstance(choice, dict) and (c := num(choice.get("confidence"))) is not None:
                 found[str(choice.get("id"))] = c
+    for item_id, dist in (getattr(record, "item_distributions", None) or {}).items():
+        if (c := num(dist.get("confidence"))) is not None:
+            found[item_id] = c
     return found
 
 

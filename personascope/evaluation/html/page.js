@@ -218,6 +218,10 @@ function itemAssessment(r, it, batchesOf) {
     if (b.other !== null && b.other !== undefined) parts.push(h("div", { class: "muted", text: str(b.other) }));
   }
   if (!parts.length && it.v !== null) parts.push(h("div", {}, h("b", { text: "Value: " }), fmt(it.v, 0)));
+  if (it.dist) {
+    const p = it.dist.values.map((v, k) => `${v}: ${fmt(it.dist.probabilities[k])}`).join(", ");
+    parts.push(h("div", { class: "muted", text: `option probabilities (${it.dist.source}): ${p}; expected ${fmt(it.dist.expected)}` }));
+  }
   if (it.c !== null && it.c !== undefined) parts.push(h("div", { class: "muted", text: `item confidence ${fmt(it.c)}` }));
   return parts.length ? h("div", { class: "assess" }, parts) : null;
 }
