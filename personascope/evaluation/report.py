@@ -441,13 +441,12 @@ def faithfulness_figures(
     """TrC and InC per dimension beside the human reference α (RealBehavior Table 2), per
     character and configuration (item methods only: expert rating has no item values).
 
-    ``tables`` (the experiment's ``faithfulness <character> <scale> <method> <assessor>``
-    tables) are reused where one RPA model alone makes up such a table: computing them
-    is the slow part of a report, and there the table is the configuration's."""
+    ``tables`` (the experiment's ``faithfulness <character> <scale> <method> <rpa> <assessor>``
+    tables, one per character and configuration) are reused: computing them is the slow
+    part of a report."""
     figs: list[Figure] = []
     if items.empty:
         return figs
-    rpas = items.groupby(["character", "scale", "method", "assessor_model"])["rpa_model"].nunique()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for config, char, g in _by_config_and_character(items):
@@ -456,9 +455,9 @@ def faithfulness_figures(
             mask = np.logical_and.reduce([scores[c] == config[c] for c in CONFIG]) & (
                 scores["character"] == char
             )
-            key = (char, config["scale"], config["method"], config["assessor_model"])
+            key = (char, config["scale"], config["method"], config["rpa_model"], config["assessor_model"])
             name = "faithfulness " + " ".join(key)
-            if tables is not None and name in tables and rpas.get(key) == 1:
+            if tables is not None and name in tables:
                 table = tables[name].set_index("dimension")
             else:
                 table = faithfulness_table(g, scores[mask], scales[config["scale"]])

@@ -103,17 +103,19 @@ def consistency(scores: pd.DataFrame, items: pd.DataFrame, scales: Mapping[str, 
 def faithfulness(
     items: pd.DataFrame, scores: pd.DataFrame, scales: Mapping[str, Scale]
 ) -> dict[str, pd.DataFrame]:
-    """RealBehavior's TrC and InC per character, scale, method and assessor (item methods)."""
+    """RealBehavior's TrC and InC per character and configuration (item methods): the
+    subjects are the configuration's temperatures, its repeats the trials; two RPA or
+    assessor models are never pooled."""
     tables: dict[str, pd.DataFrame] = {}
-    keys = ["character", "scale", "method", "assessor_model"]
+    keys = ["character", "scale", "method", "rpa_model", "assessor_model"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for key, g in items.groupby(keys):
-            char, scale_id, method, assessor = (str(k) for k in key)
+            char, scale_id, method, rpa, assessor = (str(k) for k in key)
             if not item_level(method):
                 continue
             mask = np.logical_and.reduce([scores[c] == v for c, v in zip(keys, key, strict=True)])
-            name = f"faithfulness {char} {scale_id} {method} {assessor}"
+            name = f"faithfulness {char} {scale_id} {method} {rpa} {assessor}"
             tables[name] = faithfulness_table(g, scores[mask], scales[scale_id]).reset_index()
     return tables
 
