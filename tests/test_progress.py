@@ -6,6 +6,8 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from personascope.graphs.progress import ProgressState, RunEvent
 from personascope.graphs.runner import ExperimentSpec, plan_runs, run_experiment
 
@@ -73,3 +75,30 @@ def test_failures_show_as_they_happen() -> None:
     state.update(RunEvent("r", "asking", "r label", item_id="E2"))
     state.update(RunEvent("r", "failed", "r label", error="boom"))
     assert state.in_flight == 0 and state.runs_failed == 1 and state.failures[-1].endswith("boom")
+
+
+def test_dry_run_prints_the_plan_and_calls_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from personascope.cli import main
+
+    args = ["run", "--character", "alice", "--scale", "ipip-bfm-50", "--model", "fake:echo"]
+    assert main([*args, "--dir", str(tmp_path / "x"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    # 50 RPA calls + ER_batch's 15 (10 items per dimension: batches of 4, 3, 3)
+    assert "1 run(s) to do, 0 already finished; 65 model calls" in out
+    assert not (tmp_path / "x").exists()
+    assert main([*args, "--dir", str(tmp_path / "y"), "--limit", "5", "--dry-run"]) == 0
+    assert "6 model calls" in capsys.readouterr().out
+
+
+def test_limit_asks_the_first_items_only(tmp_path: Path) -> None:
+    from personascope import results
+    from personascope.cli import main
+
+    args = ["run", "--character", "alice", "--scale", "ipip-bfm-50", "--model", "fake:echo"]
+    main([*args, "--assessor", "fake:neutral", "--limit", "5", "--dir", str(tmp_path)])
+    (record,) = results.run_records(tmp_path)
+    # the scale's first five items, in its order; the record says the run was shortened
+    assert [a["item_id"] for a in record.transcript] == ["E1", "E2", "E3", "E4", "E5"]
+    assert record.provenance.parameters["item_limit"] == 5

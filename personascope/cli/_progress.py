@@ -1,4 +1,4 @@
-"""Running with a progress bar and printing the scores: shared by ``run`` and ``experiment``."""
+"""Running with a live display and printing the scores: shared by ``run`` and ``experiment``."""
 
 from __future__ import annotations
 
@@ -7,31 +7,62 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rich.console import Group, RenderableType
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+
 from personascope.cli._common import console, fmt, print_table
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    m, s = divmod(int(seconds), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m:02d}:{s:02d}"
+
+
+def render(state: Any) -> RenderableType:
+    """Items answered and assessed, runs done, calls in flight, tokens, ETA, failures."""
+    total = max(1, state.items_total)
+    head = Table.grid(padding=(0, 1))
+    head.add_row(
+        "items", ProgressBar(total=total, completed=state.answered, width=40),
+        f"{state.answered}/{state.items_total} answered, {state.assessed} assessed",
+        f"ETA {_clock(state.eta())}",
+    )  # fmt: skip
+    runs = f"runs {state.runs_done}/{state.runs_total} done" + (
+        f" ({state.runs_failed} failed)" if state.runs_failed else ""
+    )
+    head.add_row("", runs, f"{state.in_flight} calls in flight", f"{state.tokens:,} tokens")
+    active = Table.grid(padding=(0, 2))
+    for run in [r for r in state.runs.values() if r.status in ("running", "assessed")][:8]:
+        active.add_row(run.label, f"{run.answered}/{run.planned or '?'}", run.status)
+    failures = [f"[red]{line[:200]}[/red]" for line in state.failures[-4:]]
+    return Group(head, active, *failures)
 
 
 def run_with_progress(
     spec: Any, exp_dir: Path, executor: str = "local", address: str | None = None
 ) -> list[Any]:
-    """Run (or resume) an experiment with a progress bar; returns the run outcomes."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """Run (or resume) an experiment with a live display; returns the run outcomes."""
+    from rich.live import Live
 
     from personascope.graphs.executors import run_with_ray
+    from personascope.graphs.plan import estimate_plan
+    from personascope.graphs.progress import EventKind, ProgressState, RunEvent
     from personascope.graphs.runner import plan_runs, run_experiment
 
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, TextColumn("{task.fields[last]}"), console=console()) as progress:
-        task = progress.add_task(spec.name, total=len(plan_runs(spec)), last="")
+    plans = plan_runs(spec)
+    state = ProgressState(runs_total=len(plans), items_expected=estimate_plan(spec, exp_dir).items)
+    with Live(get_renderable=lambda: render(state), console=console(), refresh_per_second=4):
+        if executor == "ray":  # Ray tasks report whole runs only
+            kinds: dict[str, EventKind] = {"ran": "done", "done": "skipped", "failed": "failed"}
 
-        def done(outcome: Any) -> None:
-            p = outcome.plan
-            run = f"{p.character} {p.method} {p.assessor_model} t={p.temperature:g} #{p.trial}"
-            last = f"{run}: {outcome.status}"
-            progress.update(task, advance=1, last=last)
+            def done(o: Any) -> None:
+                state.update(RunEvent(o.plan.run_id, kinds[o.status], o.plan.label, error=o.error))
 
-        if executor == "ray":
             return run_with_ray(spec, exp_dir, address=address, on_done=done)
-        return asyncio.run(run_experiment(spec, exp_dir, on_done=done))
+        return asyncio.run(run_experiment(spec, exp_dir, on_event=state.update))
 
 
 def print_scores(exp_dir: Path, outcomes: list[Any]) -> int:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from personascope.cli._common import Subparsers, arg, command
+from personascope.cli._plan import DRY_RUN, LIMIT, limited, print_plan
 from personascope.cli._progress import print_scores, run_with_progress
 from personascope.errors import InputError
 
@@ -14,8 +15,10 @@ def _experiment(args: argparse.Namespace) -> int:
     from personascope.graphs.resume import check_resume
     from personascope.graphs.runner import load_spec
 
-    spec = load_spec(args.spec)
-    exp_dir = Path(args.dir or Path("runs") / Path(args.spec).stem)
+    spec, suffix = limited(load_spec(args.spec), args.limit)
+    exp_dir = Path(args.dir or Path("runs") / f"{Path(args.spec).stem}{suffix}")
+    if args.dry_run:
+        return print_plan(spec, exp_dir)
     check_resume(spec, exp_dir, resume=args.resume, force=args.force)
     if args.executor == "ray" and not spec.database:
         raise InputError(
@@ -38,6 +41,8 @@ def register(sub: Subparsers) -> None:
         arg("--dir", default=None, help="experiment directory (default runs/<spec name>)"),
         arg("--resume", action="store_true", help="continue an existing experiment directory"),
         arg("--force", action="store_true", help="with --resume: continue even though the spec changed"),
+        LIMIT,
+        DRY_RUN,
         arg(
             "--executor",
             choices=["local", "ray"],

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from personascope.cli._common import Subparsers, arg, command
+from personascope.cli._plan import DRY_RUN, LIMIT, limited, print_plan
 from personascope.cli._progress import print_scores, run_with_progress
 from personascope.methods import method_ids
 
@@ -27,7 +28,10 @@ def _run(args: argparse.Namespace) -> int:
         context=context,
     )
     method = spec.methods[0]
-    exp_dir = Path(args.dir or Path("runs") / f"{args.character}-{args.scale}-{method}")
+    spec, suffix = limited(spec, args.limit)
+    exp_dir = Path(args.dir or Path("runs") / f"{args.character}-{args.scale}-{method}{suffix}")
+    if args.dry_run:
+        return print_plan(spec, exp_dir)
     # As `experiment`: another run's directory is continued only on request, with its spec.
     check_resume(spec, exp_dir, resume=args.resume, force=args.force)
     return print_scores(exp_dir, run_with_progress(spec, exp_dir))
@@ -56,4 +60,6 @@ def register(sub: Subparsers) -> None:
         arg("--dir", default=None, help="experiment directory (default runs/<char>-<scale>-<method>)"),
         arg("--resume", action="store_true", help="continue the run already in --dir"),
         arg("--force", action="store_true", help="with --resume: continue even though the options changed"),
+        LIMIT,
+        DRY_RUN,
     )

@@ -157,7 +157,8 @@ class ProgressState:
     in_flight: int = 0
     failures: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
-    #: Items the plan expects in all (for the ETA before every run has planned).
+    #: Items the runs still to do will ask (dry-run plan): the ETA's total before every
+    #: run has planned its questions (0: the sum of what has been planned).
     items_expected: int = 0
 
     def update(self, event: RunEvent) -> None:
@@ -165,9 +166,9 @@ class ProgressState:
         if event.kind == "started":
             run.status = "running"
         elif event.kind == "skipped":
+            # Finished before: it costs nothing and says nothing about the rate.
             run.status = "done"
             self.runs_done += 1
-            run.answered = run.assessed = run.planned = max(run.planned, event.items)
         elif event.kind == "planned":
             run.planned = event.items
         elif event.kind == "asking":
@@ -208,11 +209,8 @@ class ProgressState:
 
     @property
     def items_total(self) -> int:
-        """Items to answer in all: planned runs as planned, the others as expected."""
-        planned = sum(r.planned for r in self.runs.values())
-        unplanned = self.runs_total - sum(1 for r in self.runs.values() if r.planned)
-        per_run = self.items_expected / self.runs_total if self.runs_total else 0.0
-        return planned + round(unplanned * per_run)
+        """Items to answer in all (a resumed run's earlier answers are not counted again)."""
+        return max(self.items_expected, sum(r.planned for r in self.runs.values()))
 
     def eta(self, now: float | None = None) -> float | None:
         """Seconds left at the rate items have been answered so far (None: no rate yet)."""
