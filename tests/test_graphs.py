@@ -39,6 +39,7 @@ def test_graph_shapes() -> None:
         "plan_questions",
         "ask_item",
         "collect_transcript",
+        "select_assessment",
         "convert_options",
         "rate_dimensions",
         "parse_self_report",
@@ -48,8 +49,9 @@ def test_graph_shapes() -> None:
     }
     edges = {(e.source, e.target) for e in build_pipeline_graph().compile().get_graph().edges}
     assert ("plan_questions", "ask_item") in edges and ("ask_item", "collect_transcript") in edges
+    assert ("collect_transcript", "select_assessment") in edges
     for node in ("convert_options", "rate_dimensions", "parse_self_report"):
-        assert ("collect_transcript", node) in edges and (node, "score") in edges
+        assert ("select_assessment", node) in edges and (node, "score") in edges
     assert ("score", "record") in edges
     assert set(build_interview_graph().compile().get_graph().nodes) == {
         "__start__",

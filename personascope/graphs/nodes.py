@@ -269,6 +269,13 @@ class Nodes:
 
     # -- assessment -------------------------------------------------------------
 
+    def select_assessment(self, state: AssessmentState) -> AssessmentResults:
+        """A step of its own between the transcript and its assessment, so that the
+        assessment node is chosen when the run goes on, from that run's context: a state
+        written as ``collect_transcript`` (``update_state``, or a fork re-assessed with
+        another method) runs no router then, and is assessed by the method it resumes with."""
+        return {}
+
     def _scorable(self, state: AssessmentState, ctx: Context, scale: Scale) -> list[Entry]:
         # Flagged answers never reach the assessor unless the user opts in (score_flagged).
         return assessing.scorable(state["transcript"], scale, ctx.score_flagged)[0]
@@ -420,6 +427,9 @@ def route_after_plan_questions(state: InterviewState) -> list[Send] | str:
     return sends or "collect_transcript"
 
 
-def route_after_collect_transcript(state: AssessmentState, runtime: Runtime[Context]) -> str:
+def route_after_select_assessment(state: AssessmentState, runtime: Runtime[Context]) -> str:
     """The assessment node of the run's method."""
     return method_of(context_of(runtime)).node
+
+
+route_after_collect_transcript = route_after_select_assessment  # the assessment graph's name for it
