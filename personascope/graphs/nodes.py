@@ -122,11 +122,36 @@ class Nodes:
         injected = self.interviewer if role == "interviewer" else self.assessor
         if injected is not None:
             return injected
-        spec = ctx.interviewer_model if role == "interviewer" else ctx.assessor_model
-        key = (role, spec, _params(ctx, rpa=False))
+        key = self._model_key(role, ctx)
         if key not in self._models:
-            self._models[key] = resolve_model(spec, key[2])
+            self._models[key] = resolve_model(key[1], key[2])
         return self._models[key]
+
+    def _model_key(self, role: str, ctx: Context) -> tuple[str, str, ModelParams]:
+        spec = ctx.interviewer_model if role == "interviewer" else ctx.assessor_model
+        return (role, spec, _params(ctx, rpa=False))
+
+    async def amodel(self, role: str, ctx: Context) -> BaseChatModel:
+        """:meth:`model` for a coroutine node: a model not built yet is built in a worker
+        thread (it may create its LLM cache file), never on the event loop (Studio's
+        ``langgraph dev`` refuses blocking calls there). A run resumed past ``load_scale``,
+        and the assessment graph, get here first."""
+        injected = self.interviewer if role == "interviewer" else self.assessor
+        if injected is None and self._model_key(role, ctx) not in self._models:
+            return await asyncio.to_thread(self.model, role, ctx)
+        return self.model(role, ctx)
+
+    async def arole_player(self, ctx: Context, character: Character) -> RolePlayingAgent:
+        """:meth:`role_player` for a coroutine node: an RPA not built yet (memory store,
+        LLM cache, a factory's own set-up) is built in a worker thread."""
+        if self.rpa is not None and is_agent_object(self.rpa):
+            return self.role_player(ctx, character)
+        built = self._agents.get(self._agent_key(ctx, character))
+        return built if built is not None else await asyncio.to_thread(self.role_player, ctx, character)
+
+    def _agent_key(self, ctx: Context, character: Character) -> tuple[Any, ...]:
+        params = _params(ctx, rpa=True)
+        return (character.id, ctx.rpa_model, params, ctx.k, ctx.max_chars, ctx.experiment_dir)
 
     def memory_store(self, ctx: Context) -> MemoryStore:
         if self.store is not None:
@@ -148,7 +173,7 @@ class Nodes:
             check_injected(self.rpa, sorted(self._played))
             return self.rpa  # type: ignore[return-value]  # is_agent_object checked it
         params = _params(ctx, rpa=True)
-        key = (character.id, ctx.rpa_model, params, ctx.k, ctx.max_chars, ctx.experiment_dir)
+        key = self._agent_key(ctx, character)
         with self._build_lock:
             if key not in self._agents:
                 request = RPARequest(
@@ -199,7 +224,7 @@ class Nodes:
             else:
                 text = item.question(ctx.language) or ""
                 if not text:
-                    reply = await self.model("interviewer", ctx).ainvoke(
+                    reply = await (await self.amodel("interviewer", ctx)).ainvoke(
                         [HumanMessage(QUESTION_REWRITE_PROMPT.format(statement=item.text))]
                     )
                     text = str(reply.content).strip().strip('"')
@@ -219,7 +244,7 @@ class Nodes:
         ctx = context_of(runtime)
         q = state["question"]
         character = load_character(state["character"])
-        rpa = self.role_player(ctx, character)  # resolved (and checked) by load_scale
+        rpa = await self.arole_player(ctx, character)  # built by load_scale, unless resumed past it
         # One limit per run (thread): runs in flight together each get `concurrency` calls.
         key = (id(asyncio.get_running_loop()), _thread_id())
         sem = self._limits.setdefault(key, asyncio.Semaphore(max(1, ctx.concurrency)))
@@ -299,7 +324,7 @@ class Nodes:
         method = method_of(ctx)
         scale, character = load_scale(state["scale"]), load_character(state["character"])
         entries = self._scorable(state, ctx, scale)
-        model = self.model("assessor", ctx)
+        model = await self.amodel("assessor", ctx)
         distributions: dict[str, ItemDistribution] = {}
         with track_usage() as usage:
             if method.assessor == "item_judgement":
@@ -339,7 +364,7 @@ class Nodes:
         with track_usage() as usage:
             if fallback:
                 oc_values, oc_outputs, failures = await assessing.convert_entries(
-                    self.model("assessor", ctx),
+                    await self.amodel("assessor", ctx),
                     method,
                     ctx,
                     scale,
@@ -361,7 +386,7 @@ class Nodes:
         scale, character = load_scale(state["scale"]), load_character(state["character"])
         with track_usage() as usage:
             ratings, failures = await assessing.rate_entries(
-                self.model("assessor", ctx),
+                await self.amodel("assessor", ctx),
                 method_of(ctx),
                 ctx,
                 scale,
