@@ -218,6 +218,8 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "n_items",
     "n_failed",
     "status",
+    "score_sd",
+    "confidence",
 )
 
 __all__ = [

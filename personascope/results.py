@@ -259,6 +259,8 @@ def load(experiment_dir: str | Path) -> pd.DataFrame:
                     "type": s.get("type"),
                     "n_items": s.get("n_items"),
                     "n_failed": s.get("n_failed", 0),
+                    "score_sd": s.get("score_sd"),
+                    "confidence": s.get("confidence"),
                 }
             )
     return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from rich.console import Group, RenderableType
 from rich.progress_bar import ProgressBar
 from rich.table import Table
@@ -69,7 +70,7 @@ def print_scores(exp_dir: Path, outcomes: list[Any]) -> int:
     """The scores of these runs, one row per configuration and dimension, and why a run
     lacks a score; exit 1 when a run failed or has no score at all."""
     from personascope import results
-    from personascope.evaluation.summary import SUMMARY_KEYS, score_summary, unscored_runs
+    from personascope.evaluation.summary import SUMMARY_KEYS, score_summary, unscored_runs, validity_notes
 
     failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:
@@ -89,11 +90,22 @@ def print_scores(exp_dir: Path, outcomes: list[Any]) -> int:
             fmt(r["mean"]) + (f" ± {r['sd']:.2f}" if r["sd"] is not None else ""),
             fmt(r["item_mean"]),
             r["types"],
+            _confidence(r["score_sd"], r["confidence"]),
             r["runs"],
             r["failed_items"],
         )
         for _, r in summary.iterrows()
     ]
-    columns = (*SUMMARY_KEYS, "score", "item mean", "type", "trials", "failed items")
+    columns = (*SUMMARY_KEYS, "score", "item mean", "type", "confidence", "trials", "failed items")
     print_table(f"Scores ({exp_dir})", columns, rows)
+    for line in validity_notes(summary, exp_dir):
+        console().print(line)
     return 1 if failed or no_score else 0
+
+
+def _confidence(score_sd: float | None, confidence: float | None) -> str:
+    # The assessor's uncertainty: SD of the score implied by the item distributions and
+    # the mean item confidence (1 − normalised entropy); "—" when it gave none.
+    if score_sd is None or pd.isna(score_sd):
+        return "—"
+    return f"±{score_sd:.2f} ({confidence:.2f})" if confidence is not None else f"±{score_sd:.2f}"

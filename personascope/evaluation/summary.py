@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 
 import pandas as pd
 
@@ -37,11 +38,30 @@ def score_summary(scores: pd.DataFrame) -> pd.DataFrame:
                 "types": "/".join(sorted({t for t in g["type"] if isinstance(t, str)})) or "—",
                 "runs": len(g),
                 "failed_items": int(pd.to_numeric(g["n_failed"]).sum()),
+                # the assessor's own uncertainty (item distributions), where it reported one
+                "score_sd": _mean_or_none(g.get("score_sd")),
+                "confidence": _mean_or_none(g.get("confidence")),
             }
         )
-    return pd.DataFrame(
-        rows, columns=[*SUMMARY_KEYS, "mean", "sd", "item_mean", "types", "runs", "failed_items"]
-    )
+    columns = [
+        *SUMMARY_KEYS,
+        "mean",
+        "sd",
+        "item_mean",
+        "types",
+        "runs",
+        "failed_items",
+        "score_sd",
+        "confidence",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _mean_or_none(values: pd.Series | None) -> float | None:
+    if values is None:
+        return None
+    numbers = pd.to_numeric(values, errors="coerce")
+    return float(numbers.mean()) if numbers.notna().any() else None
 
 
 def unscored_dimensions(record: RunRecord) -> list[str]:
@@ -92,4 +112,15 @@ def unscored_runs(records: Iterable[RunRecord]) -> list[str]:
         f"run {r.run_id}: no score for {', '.join(dims)}; {failure_digest(r)}"
         for r in records
         if (dims := unscored_dimensions(r))
+    ]
+
+
+def validity_notes(summary: pd.DataFrame, experiment_dir: str | Path | None = None) -> list[str]:
+    """One line per configuration in a score summary: how valid it was measured to be."""
+    from personascope.evaluation.honesty import note
+
+    configs = summary[["scale", "method", "rpa_model", "assessor_model"]].drop_duplicates()
+    return [
+        note(str(r.scale), str(r.method), str(r.rpa_model), str(r.assessor_model), experiment_dir)
+        for r in configs.itertuples(index=False)
     ]

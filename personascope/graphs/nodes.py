@@ -53,7 +53,7 @@ from personascope.methods import Method, get_method
 from personascope.records import Answer, AssessorOutput, Failure, ItemDistribution, Question
 from personascope.results import write_record
 from personascope.scales import Scale, load_scale
-from personascope.scales.scoring import Rating, score_ratings, score_scale
+from personascope.scales.scoring import OptionDistribution, Rating, score_ratings, score_scale
 
 
 def context_of(runtime: Runtime[Context] | None) -> Context:
@@ -411,8 +411,25 @@ class Nodes:
         if method_of(ctx).item_level:
             values = {k: v for k, v in (state.get("item_values") or {}).items() if k in scale.item_map}
             counts = {d: len(ids) for d, ids in failed.items()}
+            dists = {
+                item_id: OptionDistribution(
+                    values=d["values"],
+                    probabilities=d["probabilities"],
+                    expected=d["expected"],
+                    variance=d["variance"],
+                    entropy=d["entropy"],
+                    confidence=d["confidence"],
+                    coverage=d["coverage"],
+                )
+                for item_id, d in (state.get("item_distributions") or {}).items()
+            }
             result = score_scale(
-                scale, values, max_missing=ctx.max_missing, options_only=False, failed=counts
+                scale,
+                values,
+                max_missing=ctx.max_missing,
+                options_only=False,
+                failed=counts,
+                distributions=dists,
             )
         else:
             ratings = [

@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from personascope.errors import InputError, from_validation_error
+from personascope.evaluation.honesty import record_study
 from personascope.evaluation.recovery import (
     graded_design,
     known_groups_table,
@@ -245,6 +246,8 @@ def write_tables(exp: Path, spec: ValiditySpec, scale: Scale, persona_files: dic
     if not table.empty:
         summary = table.rename(columns={"pearson": "r"})
         summary.to_csv(out / SUMMARY_FILE, index=False)
+        # Later runs of these configurations anywhere on this machine say how valid they are.
+        record_study(summary, f"study in {out}")
     if spec.known_groups:
         known_groups(exp, scale).to_csv(out / "known_groups.csv", index=False)
     (out / "spec.json").write_text(json.dumps(spec.model_dump(mode="json"), indent=2))

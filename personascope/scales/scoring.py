@@ -56,6 +56,8 @@ class DimensionScore(BaseModel):
     norms: list[NormScore]
     n_failed: int = 0
     batch_scores: list[float] = []
+    score_sd: float | None = None
+    confidence: float | None = None
 
 
 class ScaleScores(BaseModel):
@@ -196,6 +198,7 @@ def score_scale(
     band: float = 0.0,
     options_only: bool = True,
     failed: Mapping[str, int] | None = None,
+    distributions: Mapping[str, OptionDistribution] | None = None,
 ) -> ScaleScores:
     """Score answers to ``scale``.
 
@@ -219,6 +222,12 @@ def score_scale(
     options_only : bool
         Refuse values that are not response options (default).
     failed : mapping of dimension id to the number of failed items, for the record
+    distributions : item id → the assessor's distribution over the options, when known.
+        Then ``score_sd`` is the score's standard deviation implied by them (items taken
+        as independent; reverse keying leaves a variance unchanged): ``√Σ Var_i / n`` for
+        AVG, ``√Σ Var_i`` for SUM (times ``n / answered`` when prorated), and the AVG
+        value ``· 100 / (max − min)`` for PERCENT; ``confidence`` is the mean item
+        confidence (:func:`option_distribution`).
     """
     if not 0.0 <= max_missing < 1.0:
         raise ValueError(f"max_missing: expected 0 <= max_missing < 1, got {max_missing}")
@@ -261,6 +270,17 @@ def score_scale(
         prorated = False
         if enough:
             score, prorated = aggregate(keyed, n, scale.scoring, low, high)
+        known = [distributions[i.id] for i in dim_items if distributions and i.id in distributions]
+        score_sd = confidence = None
+        if score is not None and known and len(known) == len(keyed):
+            sd = math.sqrt(math.fsum(d.variance for d in known))
+            if scale.scoring is ScoringMode.SUM:
+                score_sd = sd * (n / len(keyed) if prorated else 1.0)
+            else:
+                score_sd = (
+                    sd / len(keyed) * (100.0 / (high - low) if scale.scoring is ScoringMode.PERCENT else 1.0)
+                )
+            confidence = math.fsum(d.confidence for d in known) / len(known)
         dimensions[dim.id] = _dimension_score(
             scale,
             dim.id,
@@ -271,6 +291,8 @@ def score_scale(
             prorated=prorated,
             band=band,
             n_failed=(failed or {}).get(dim.id, 0),
+            score_sd=score_sd,
+            confidence=confidence,
         )
     return ScaleScores(scale=scale.id, scoring=scale.scoring, dimensions=dimensions)
 
@@ -287,6 +309,8 @@ def _dimension_score(
     band: float,
     n_failed: int,
     batch_scores: list[float] | None = None,
+    score_sd: float | None = None,
+    confidence: float | None = None,
 ) -> DimensionScore:
     # Type and norms are derived here only, for item- and dimension-level methods alike.
     low, high = scale.range
@@ -309,6 +333,8 @@ def _dimension_score(
         ],
         n_failed=n_failed,
         batch_scores=list(batch_scores or []),
+        score_sd=score_sd,
+        confidence=confidence,
     )
 
 
