@@ -73,6 +73,10 @@ class Method:
         InCharacter's code (``*_anonymous`` evaluation modes): ER_batch, ER_all and d-OC
         anonymise; OC (and the OC fallback of SR) does not. The context's ``anonymize``
         overrides it.
+    probabilities : bool
+        Score an item as the probability-weighted mean over the option tokens, from the
+        token log-probabilities the endpoint returns (the RPA's for self-report, the
+        assessor's for item judgement); the sampled option where there are none.
     """
 
     id: str
@@ -83,6 +87,7 @@ class Method:
     dimension_specific: bool = False
     batch_size: int | Literal["all"] | None = None
     anonymize: bool = True
+    probabilities: bool = False
 
     def __post_init__(self) -> None:
         if not self.id or not all(c.isalnum() or c == "_" for c in self.id) or self.id != self.id.lower():
@@ -133,6 +138,16 @@ BUILTIN_METHODS: tuple[Method, ...] = (
         anonymize=False,
     ),
     Method(
+        id="sr_prob",
+        description="self-report scored from the RPA's own probabilities over the option tokens "
+        "(one-digit reply; the sampled digit where the endpoint gives no log-probabilities)",
+        questions="self_report",
+        assessor="self_report_parse",
+        level="item",
+        anonymize=False,
+        probabilities=True,
+    ),
+    Method(
         id="oc",
         description="option conversion: an assessor maps each open answer to an option",
         questions="open",
@@ -157,6 +172,7 @@ BUILTIN_METHODS: tuple[Method, ...] = (
         level="item",
         batch_size=1,
         anonymize=False,
+        probabilities=True,
     ),
     Method(
         id="er_all",

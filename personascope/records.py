@@ -42,6 +42,8 @@ class Answer(TypedDict):
     error_kind: str | None
     #: Time the RPA took to answer (or fail), from the moment the question was sent.
     seconds: float
+    #: The RPA's own probabilities over the options (probability-scored self-report).
+    distribution: NotRequired[ItemDistribution]
     #: Time the question waited for a free slot of the run's concurrency before it was sent
     #: (absent in records before it was measured).
     wait_seconds: NotRequired[float]

@@ -114,3 +114,35 @@ def test_oc_item_runs_in_the_pipeline_and_records_distributions() -> None:
     assert all(v == pytest.approx(value) for v in out["item_values"].values())
     ext = out["scores"]["extraversion"]
     assert ext["score"] is not None and out["result"]["item_distributions"]["E1"]["source"] == "logprobs"
+
+
+def test_sr_prob_reads_the_rpas_own_option_probabilities() -> None:
+    from personascope.agents.character_agent import CharacterAgent
+    from personascope.memories.characters import load_character
+
+    def factory(request: Any) -> CharacterAgent:
+        return CharacterAgent(load_character("alice"), LogprobModel(), None)
+
+    graph = build_pipeline_graph(rpa=factory, assessor=FakeChatModel(default="unused")).compile()
+    out = asyncio.run(
+        graph.ainvoke({"character": "alice", "scale": "ipip-bfm-50"}, context=Context(method="sr_prob"))
+    )
+    value = (3 * 0.15 + 4 * 0.5 + 5 * 0.25) / 0.9
+    assert all(a["distribution"]["source"] == "logprobs" for a in out["transcript"])
+    assert all(v == pytest.approx(value) for v in out["item_values"].values())
+    assert out["scores"]["extraversion"]["score_sd"] is not None
+
+
+def test_plain_sr_ignores_probabilities() -> None:
+    from personascope.agents.character_agent import CharacterAgent
+    from personascope.memories.characters import load_character
+
+    def factory(request: Any) -> CharacterAgent:
+        return CharacterAgent(load_character("alice"), LogprobModel(), None)
+
+    graph = build_pipeline_graph(rpa=factory, assessor=FakeChatModel(default="unused")).compile()
+    out = asyncio.run(
+        graph.ainvoke({"character": "alice", "scale": "ipip-bfm-50"}, context=Context(method="sr"))
+    )
+    assert set(out["item_values"].values()) == {4.0}  # the sampled digit
+    assert not any("distribution" in a for a in out["transcript"])

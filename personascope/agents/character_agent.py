@@ -35,6 +35,8 @@ class RetrievedMemories:
 
     def __init__(self) -> None:
         self.memories: list[str] | None = None
+        # the model's response metadata (token log-probabilities when they were asked for)
+        self.response_metadata: dict[str, Any] | None = None
 
 
 # A context variable, not an attribute of the agent: one agent answers many items at
@@ -97,6 +99,9 @@ def build_character_agent_graph(
             memories=memories,
         )
         reply = await model.ainvoke([SystemMessage(system), *state["messages"]])
+        rec = _RECORDER.get()
+        if rec is not None:
+            rec.response_metadata = dict(reply.response_metadata or {})
         content = reply.content if isinstance(reply.content, str) else str(reply.text)
         return {"messages": [AIMessage(content=bound_text(content, max_answer_chars)[0])]}
 

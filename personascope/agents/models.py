@@ -86,6 +86,9 @@ class ModelParams:
     # whole response included.
     deadline: float | None = None
     max_response_bytes: int = MAX_RESPONSE_BYTES
+    # Ask for the log-probabilities of this many top alternatives per generated token
+    # (None: none); probability-scored methods read the option tokens' mass from them.
+    top_logprobs: int | None = None
 
 
 def call_deadline(params: ModelParams) -> float:
@@ -362,6 +365,9 @@ def _openai_kwargs(spec: ModelSpec, params: ModelParams) -> dict[str, Any]:
     }
     if params.seed is not None:
         kw["seed"] = params.seed
+    if params.top_logprobs is not None:
+        kw["logprobs"] = True
+        kw["top_logprobs"] = params.top_logprobs
     if params.max_concurrency is not None:
         kw["max_concurrency"] = params.max_concurrency
     if params.cache_path is not None:

@@ -141,6 +141,20 @@ def _chunks(items: Sequence[T], size: int | None) -> list[list[T]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
+def item_distribution(dist: OptionDistribution, source: Literal["logprobs", "sampled"]) -> ItemDistribution:
+    """An option distribution as the run record stores it."""
+    return ItemDistribution(
+        values=dist.values,
+        probabilities=dist.probabilities,
+        expected=dist.expected,
+        variance=dist.variance,
+        entropy=dist.entropy,
+        confidence=dist.confidence,
+        coverage=dist.coverage,
+        source=source,
+    )
+
+
 async def judge_entries(
     model: BaseChatModel,
     method: Method,
@@ -188,16 +202,7 @@ async def judge_entries(
         source: Literal["logprobs", "sampled"] = (
             "logprobs" if rec.extra.get("source") == "logprobs" else "sampled"
         )
-        distributions[entry.item_id] = ItemDistribution(
-            values=dist.values,
-            probabilities=dist.probabilities,
-            expected=dist.expected,
-            variance=dist.variance,
-            entropy=dist.entropy,
-            confidence=dist.confidence,
-            coverage=dist.coverage,
-            source=source,
-        )
+        distributions[entry.item_id] = item_distribution(dist, source)
     return values, distributions, outputs, failures
 
 

@@ -23,7 +23,7 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from personascope.agents.assessors import Entry, parse_self_report
+from personascope.agents.assessors import TOP_LOGPROBS, Entry, logprob_mass, parse_self_report
 from personascope.agents.character_agent import recording_memories
 from personascope.agents.models import ModelParams, resolve_model
 from personascope.agents.prompts import (
@@ -53,7 +53,13 @@ from personascope.methods import Method, get_method
 from personascope.records import Answer, AssessorOutput, Failure, ItemDistribution, Question
 from personascope.results import write_record
 from personascope.scales import Scale, load_scale
-from personascope.scales.scoring import OptionDistribution, Rating, score_ratings, score_scale
+from personascope.scales.scoring import (
+    OptionDistribution,
+    Rating,
+    option_distribution,
+    score_ratings,
+    score_scale,
+)
 
 
 def context_of(runtime: Runtime[Context] | None) -> Context:
@@ -71,7 +77,11 @@ def _cache_path(ctx: Context) -> Path | None:
 
 
 def _params(ctx: Context, *, rpa: bool) -> ModelParams:
+    method = method_of(ctx)
+    # The RPA's own option probabilities are asked for only where a method scores from them.
+    top = TOP_LOGPROBS if rpa and method.probabilities and method.questions != "open" else None
     return ModelParams(
+        top_logprobs=top,
         temperature=ctx.temperature if rpa else ctx.assessor_temperature,
         trial=ctx.trial,
         seed=ctx.seed + ctx.trial if rpa else ctx.seed,
@@ -280,6 +290,11 @@ class Nodes:
         )
         if truncated:
             ans["truncated"] = True
+        if answer is not None and method_of(ctx).probabilities and method_of(ctx).questions != "open":
+            options = [o.value for o in load_scale(state["scale"]).response_options]
+            mass = logprob_mass(retrieved.response_metadata or {}, options)
+            if mass is not None and any(mass.values()):
+                ans["distribution"] = assessing.item_distribution(option_distribution(mass), "logprobs")
         if answer is not None and retrieved.memories is not None:
             ans["memories"] = retrieved.memories  # what the reader of the report sees beside the answer
         total = sum(c.get("total_tokens", 0) for c in tokens.values())
@@ -344,14 +359,22 @@ class Nodes:
 
     async def parse_self_report(self, state: AssessmentState, runtime: Runtime[Context]) -> AssessmentResults:
         """Self-report (SR, SR-CoT): read the option the RPA chose; answers that name no
-        option go to option conversion, as in InCharacter."""
+        option go to option conversion, as in InCharacter. A probability-scored
+        self-report (SR-prob) takes the RPA's own distribution over the options where it
+        was recorded with the answer."""
         ctx = context_of(runtime)
         method = method_of(ctx)
         scale, character = load_scale(state["scale"]), load_character(state["character"])
         allowed = [o.value for o in scale.response_options]
+        own = {a["item_id"]: a["distribution"] for a in state["transcript"] if "distribution" in a}
         values: dict[str, float | None] = {}
+        distributions: dict[str, ItemDistribution] = {}
         fallback = []
         for e in self._scorable(state, ctx, scale):
+            if method.probabilities and e.item_id in own:
+                distributions[e.item_id] = own[e.item_id]
+                values[e.item_id] = own[e.item_id]["expected"]
+                continue
             v = parse_self_report(e.answer, allowed, cot=method.cot)
             if v is None:
                 fallback.append(e)
@@ -377,6 +400,7 @@ class Nodes:
         return {
             **self._assessed(state, failures, usage, ctx),
             "item_values": values,
+            "item_distributions": distributions,
             "assessor_outputs": outputs,
         }
 
