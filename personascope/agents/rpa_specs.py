@@ -34,6 +34,7 @@ import inspect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, packages_distributions, version
 from typing import Any, Literal
 from urllib.parse import unquote
@@ -396,8 +397,12 @@ register_rpa("oracle", build_oracle_rpa)  # validity studies: unambiguous answer
 # -- provenance and listing ------------------------------------------------------------
 
 
+@cache
 def distribution_of(module: str) -> tuple[str | None, str | None]:
-    """The installed distribution (name, version) that provides ``module``, if any."""
+    """The installed distribution (name, version) that provides ``module``, if any.
+
+    Cached: ``packages_distributions()`` reads every installed distribution's file list
+    (~100 ms), and every run's record asks (bench_engine part 2: most of the engine's CPU)."""
     top = module.split(".")[0]
     if top == "personascope":
         from personascope import __version__
