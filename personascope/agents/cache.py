@@ -4,8 +4,16 @@ It plugs into LangChain's own caching (``BaseChatModel(cache=...)``): LangChain
 builds the key from the serialized model (model, base URL, temperature, max tokens,
 seed and the trial index of :class:`~personascope.agents.models.PersonaChatOpenAI`;
 never the API key, which LangChain serializes as a secret reference) and the
-messages. The storage is LangGraph's ``SqliteCache``, the same store the graphs use
-for node caching, so there is one cache file format in an experiment directory.
+messages. The storage is LangGraph's ``SqliteCache``.
+
+Why per call and not LangGraph's node cache (``CachePolicy``): benchmarks/bench_cache.py
+measures the node cache faster on a fully cached pass (0.15 of the per-call time per
+run, since a hit skips the whole node), but a node's cache key is its input only, not
+the run context (RPA model, temperature, trial, method, assessor), and whatever the
+node returns is cached, including an answer recorded as failed (a timeout would be
+replayed on every re-run). The per-call key holds every model parameter, and a failed
+call is never cached. A fully cached pass is also rare: finished runs are skipped by
+their checkpoints before any node runs.
 """
 
 from __future__ import annotations
