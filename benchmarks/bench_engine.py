@@ -30,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from langgraph.types import Durability
+
 from personascope.agents.fakes import FakeChatModel
 from personascope.agents.models import ModelParams, resolve_model
 from personascope.agents.rpa import RunnableRPA
@@ -245,18 +247,63 @@ def part2(args: argparse.Namespace) -> None:
     )
 
 
+def part_durability(args: argparse.Namespace) -> None:
+    """The three durability modes on part 2's protocol (instant models, one run at a
+    time): CPU and wall per call, as ratios to "async" (the engine's choice)."""
+    from personascope.graphs.progress import DURABILITY
+
+    rpa = FakeChatModel(default="I would say so, most of the time.")
+    assessor = FakeChatModel(default={"analysis": "steady", "score": 3})
+    calls = (len(load_scale(SCALE).items) + 15) * args.characters
+    measured: dict[str, tuple[float, float]] = {}
+    modes: tuple[Durability, ...] = ("sync", "async", "exit")
+    for mode in modes:
+        with tempfile.TemporaryDirectory() as tmp:
+            chars = make_characters(Path(tmp), args.characters)
+            spec = ExperimentSpec(
+                characters=chars,
+                scales=[SCALE],
+                methods=["er_batch"],
+                concurrency=1,
+                run_concurrency=args.per_run,
+            )
+            cpu, t = time.process_time(), time.perf_counter()
+            asyncio.run(
+                run_experiment(
+                    spec,
+                    Path(tmp) / "exp",
+                    rpa=lambda request: RunnableRPA(rpa),
+                    assessor=assessor,
+                    durability=mode,
+                )
+            )
+            measured[mode] = (
+                (time.process_time() - cpu) / calls * 1000,
+                (time.perf_counter() - t) / calls * 1000,
+            )
+    base_cpu, base_wall = measured["async"]
+    print(f"durability (engine uses {DURABILITY!r}; 'exit' loses every answer of a killed run):")
+    for name, (cpu, wall) in measured.items():
+        print(
+            f"  {name:5}: CPU {cpu:.3f} ms/call ({cpu / base_cpu:.2f}x async), "
+            f"wall {wall:.3f} ms/call ({wall / base_wall:.2f}x async)"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--characters", type=int, default=32)
     ap.add_argument("--latency", type=float, default=0.5)
     ap.add_argument("--runs", type=int, default=4)
     ap.add_argument("--per-run", type=int, default=8)
-    ap.add_argument("--part", choices=["1", "2", "both"], default="both")
+    ap.add_argument("--part", choices=["1", "2", "both", "durability"], default="both")
     args = ap.parse_args()
     if args.part in ("1", "both"):
         part1(args)
     if args.part in ("2", "both"):
         part2(args)
+    if args.part == "durability":
+        part_durability(args)
 
 
 if __name__ == "__main__":

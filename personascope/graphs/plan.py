@@ -100,9 +100,7 @@ def run_cost(plan: RunPlan, base: Context) -> RunCost:
 
 def estimate_plan(spec: ExperimentSpec, exp_dir: str | Path | None = None) -> PlanEstimate:
     """The runs of ``spec`` not yet finished in ``exp_dir`` and their calls and tokens."""
-    base = Context(
-        interviewer_model=spec.interviewer_model, concurrency=spec.run_concurrency, **spec.context
-    )
+    base = Context(interviewer_model=spec.interviewer_model, concurrency=spec.run_concurrency, **spec.context)
     done: set[str] = set()
     if spec.database_url:
         done = {r.run_id for r in run_records(spec.database_url, spec.name)}

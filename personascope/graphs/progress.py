@@ -20,6 +20,7 @@ from typing import Any, Literal
 from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.pregel import Pregel
+from langgraph.types import Durability
 
 from personascope.graphs.context import Context
 from personascope.methods import ASSESSOR_NODES
@@ -37,6 +38,12 @@ EventKind = Literal[
 
 #: Custom stream events written by nodes: ``{"event": "asking"|"answered", ...}``.
 CUSTOM_EVENT = "event"
+
+#: How checkpoints are written (LangGraph's durability modes). "async": each step's
+#: checkpoint is written while the next step runs. "exit" writes only when the run ends
+#: (a killed run would re-ask everything, which tests/test_crash.py forbids); "sync" waits
+#: for every write. benchmarks/bench_engine.py --part durability prints the three.
+DURABILITY: Durability = "async"
 
 
 @dataclass(frozen=True)
@@ -90,12 +97,14 @@ async def stream_run(
     run_id: str,
     label: str,
     on_event: EventHook | None,
+    durability: Durability = DURABILITY,
 ) -> dict[str, Any] | None:
     """Run (or resume) one thread to its end, emitting events; returns its record."""
     emit = on_event or (lambda event: None)
     assessors = set(ASSESSOR_NODES.values())
     result: dict[str, Any] | None = None
-    stream = graph.astream(payload, config, context=ctx, stream_mode=["updates", "custom"])
+    modes: list[Any] = ["updates", "custom"]
+    stream = graph.astream(payload, config, context=ctx, stream_mode=modes, durability=durability)
     async for mode, chunk in stream:
         if not isinstance(chunk, dict):
             continue
@@ -223,6 +232,7 @@ class ProgressState:
 
 __all__ = [
     "CUSTOM_EVENT",
+    "DURABILITY",
     "EventHook",
     "EventKind",
     "ProgressState",

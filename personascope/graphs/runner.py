@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
+from langgraph.types import Durability
 from pydantic import (
     AfterValidator,
     AliasChoices,
@@ -40,7 +41,7 @@ from personascope.graphs.checkpoint import open_checkpointer
 from personascope.graphs.context import Context
 from personascope.graphs.lock import hold_experiment, prepare_experiment_dir
 from personascope.graphs.pipeline import build_pipeline_graph
-from personascope.graphs.progress import EventHook, RunEvent, run_label, stream_run
+from personascope.graphs.progress import DURABILITY, EventHook, RunEvent, run_label, stream_run
 from personascope.graphs.state import PipelineState
 from personascope.memories.characters import builtin_character_ids, load_character
 from personascope.memories.store import MemoryStore
@@ -336,6 +337,7 @@ async def run_experiment(
     assessor_label: str | None = None,
     on_done: ProgressHook | None = None,
     on_event: EventHook | None = None,
+    durability: Durability = DURABILITY,
     runs: Sequence[RunPlan] | None = None,
     hold_lock: bool = True,
 ) -> list[RunOutcome]:
@@ -396,7 +398,9 @@ async def run_experiment(
                     emit(RunEvent(plan.run_id, "started", label))
                     try:
                         # Streamed: node updates and ask_item's custom events drive the progress.
-                        result = await stream_run(graph, payload, config, ctx, plan.run_id, label, on_event)
+                        result = await stream_run(
+                            graph, payload, config, ctx, plan.run_id, label, on_event, durability
+                        )
                         outcome = RunOutcome(plan, "ran", time.perf_counter() - t, result=result)
                         status = (result or {}).get("status")
                         emit(RunEvent(plan.run_id, "done", label, status=status, seconds=outcome.seconds))
