@@ -98,3 +98,17 @@ def test_assessment_graph_resolves_its_assessor_off_the_loop(stub: StubOpenAI, t
     payload = AssessmentInput(character="alice", scale="ipip-bfm-50", transcript=transcript)  # type: ignore[typeddict-item]
     out = _guarded(graph.ainvoke(payload, context=_ctx(stub, tmp_path)))
     assert out["scores"]["extraversion"]["score"] is not None or out["failures"]
+
+
+def test_plan_questions_embeds_the_run_questions_in_one_batch(stub: StubOpenAI, tmp_path: Path) -> None:
+    from personascope.memories import embeddings
+
+    before = dict(embeddings.query_stats)
+    graph = build_pipeline_graph().compile()
+    ctx = _ctx(stub, tmp_path)
+    out = _guarded(graph.ainvoke(RunInput(character="alice", scale="ipip-bfm-50"), context=ctx))
+    assert len(out["transcript"]) == 3
+    embedded = embeddings.query_stats["embedded"] - before["embedded"]
+    hits = embeddings.query_stats["hits"] - before["hits"]
+    # At most the three questions are embedded (once, at planning); every retrieval hits.
+    assert embedded <= 3 and hits >= 3

@@ -32,7 +32,13 @@ from personascope.agents.prompts import (
     SELF_REPORT_PROMPT,
 )
 from personascope.agents.rpa import RolePlayingAgent, RPAError, RPAFactory, RPARequest, safe_answer
-from personascope.agents.rpa_specs import build_rpa, check_injected, is_agent_object, rpa_provenance
+from personascope.agents.rpa_specs import (
+    build_rpa,
+    check_injected,
+    is_agent_object,
+    parse_rpa_spec,
+    rpa_provenance,
+)
 from personascope.agents.usage import track_usage
 from personascope.graphs import assessing
 from personascope.graphs.context import Context
@@ -48,6 +54,7 @@ from personascope.graphs.state import (
     RecordUpdate,
 )
 from personascope.memories.characters import Character, load_character
+from personascope.memories.embeddings import embed_questions
 from personascope.memories.store import MemoryStore
 from personascope.methods import Method, get_method
 from personascope.records import Answer, AssessorOutput, Failure, ItemDistribution, Question
@@ -247,6 +254,12 @@ class Nodes:
                     question=text,
                 )
             )
+        # The character agent embeds each question to retrieve memories; every character
+        # and trial is asked the same questions. One batch here (cached per process)
+        # leaves no ask_item waiting for its question's embedding (bench_retrieval.py).
+        agent = self.rpa is None and parse_rpa_spec(ctx.rpa_model).kind == "model"
+        if agent and ctx.k > 0 and load_character(state["character"]).memories:
+            await asyncio.to_thread(embed_questions, [q["question"] for q in questions])
         return {"questions": questions}
 
     async def ask_item(self, state: AskState, runtime: Runtime[Context]) -> InterviewUpdate:
