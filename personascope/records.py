@@ -71,6 +71,38 @@ class Flag(TypedDict):
     signals: list[str]
 
 
+class Turn(TypedDict):
+    """One turn of a conversation interview: what the interviewer said and the RPA's reply.
+
+    ``position`` counts the RPA's turns from 0 in conversation order (follow-ups and
+    small talk included); ``round`` is the pass over the items (each item is asked once
+    per round); ``kind`` says whether the turn asked an item, followed one up or was
+    small talk between blocks.
+    """
+
+    position: int
+    round: int
+    kind: Literal["item", "follow_up", "small_talk"]
+    item_id: str | None
+    dimension: str | None
+    question: str
+    answer: str | None
+    error: str | None
+    error_kind: str | None
+    seconds: float
+    #: An item turn: the follow-up the interviewer asks next (``None``: none needed).
+    follow_up: NotRequired[str | None]
+
+
+class RoundScores(TypedDict):
+    """One round of a conversation interview, assessed on its own: each dimension's score
+    and the mean conversation position of the turns that asked its items."""
+
+    round: int
+    scores: dict[str, float | None]
+    positions: dict[str, float]
+
+
 class DimensionRating(TypedDict):
     """One expert-rating call: a dimension's score from a batch of answers."""
 
@@ -181,6 +213,10 @@ class RunRecord(BaseModel):
     failures: list[Failure] = Field(default_factory=list)
     flags: list[Flag] = Field(default_factory=list)
     scores: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: A conversation interview (``interview: conversation``): every turn, and each round's
+    #: scores by position (empty for an isolated interview and for older records).
+    turns: list[Turn] = Field(default_factory=list)
+    rounds: list[RoundScores] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -237,7 +273,9 @@ __all__ = [
     "Provenance",
     "Question",
     "RPAProvenance",
+    "RoundScores",
     "RunRecord",
     "Status",
+    "Turn",
     "Usage",
 ]

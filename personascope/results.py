@@ -17,7 +17,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeGuard
@@ -55,10 +55,19 @@ def run_id(
     assessor_model: str,
     temperature: float,
     trial: int,
+    variant: Mapping[str, str] | None = None,
 ) -> str:
-    """Stable id of a run; also the LangGraph thread id of its checkpoints."""
-    key = json.dumps([character, scale, method, rpa_model, assessor_model, float(temperature), int(trial)])
+    """Stable id of a run; also the LangGraph thread id of its checkpoints.
+
+    ``variant``: the run's experiment axes that differ from their defaults
+    (:func:`personascope.axes.variant_of`); none leaves the id as it always was, so an
+    experiment made before the axes resumes under the same ids."""
+    parts: list[Any] = [character, scale, method, rpa_model, assessor_model, float(temperature), int(trial)]
     slug = f"{character}|{scale}|{method}|t{temperature:g}|{trial}"
+    if variant:
+        parts.append(sorted(variant.items()))
+        slug += "|" + ",".join(f"{k}={v}" for k, v in variant.items())
+    key = json.dumps(parts)
     return f"{slug}|{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 

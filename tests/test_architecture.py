@@ -21,6 +21,7 @@ LLM_LIBS = (
 #: Top-level modules that ``scales`` and ``evaluation`` may read: pure data and errors.
 # safeio: bounded reads, safe YAML/JSON, redaction (standard library, PyYAML and errors only).
 PURE_TOP = (
+    "personascope.axes",
     "personascope.errors",
     "personascope.methods",
     "personascope.records",
@@ -119,7 +120,7 @@ def test_pure_subpackages_import_no_llm_library(sub: str) -> None:
             ), f"{path}: imports {name}"
 
 
-@pytest.mark.parametrize("module", ["methods.py", "records.py", "errors.py", "results.py"])
+@pytest.mark.parametrize("module", ["axes.py", "methods.py", "records.py", "errors.py", "results.py"])
 def test_shared_modules_are_pure(module: str) -> None:
     for name in _imports(PKG / module):
         assert not name.startswith(LLM_LIBS), f"{module}: imports {name}"

@@ -45,6 +45,8 @@ def test_graph_shapes() -> None:
         "parse_self_report",
         "score",
         "record",
+        "take_turn",  # a conversation interview (personascope.graphs.conversation)
+        "assess_rounds",
         "__end__",
     }
     edges = {(e.source, e.target) for e in build_pipeline_graph().compile().get_graph().edges}
@@ -59,6 +61,8 @@ def test_graph_shapes() -> None:
         "plan_questions",
         "ask_item",
         "collect_transcript",
+        "take_turn",
+        "assess_rounds",
         "__end__",
     }
 

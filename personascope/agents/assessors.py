@@ -124,8 +124,11 @@ def _escape(answer: str) -> str:
     return re.sub(r"(?im)^(\s*)(sample)(\s+\S+\s*:)", r"\1(quoted) \2\3", text)
 
 
-def pole_anchors(low: int, high: int, low_pole: str, high_pole: str) -> str:
-    """Anchors such as "1 = very introverted, ..., 3 = neutral, ..., 5 = very extraverted"."""
+def pole_anchors(
+    low: int, high: int, low_pole: str, high_pole: str, order: Sequence[int] | None = None
+) -> str:
+    """Anchors such as "1 = very introverted, ..., 3 = neutral, ..., 5 = very extraverted"
+    (listed in ``order`` when given: the option-order axis; values keep their meaning)."""
     values = list(range(low, high + 1))
     mid = (low + high) / 2
     half = (high - low) / 2
@@ -142,11 +145,18 @@ def pole_anchors(low: int, high: int, low_pole: str, high_pole: str) -> str:
             words.append(f"{v} = {'moderately' if len(values) > 5 else 'somewhat'} {pole}")
         else:
             words.append(f"{v} = {'somewhat' if len(values) > 5 else 'slightly'} {pole}")
-    return ", ".join(words)
+    return ", ".join(_listed(dict(zip(values, words, strict=True)), order))
 
 
-def option_anchors(scale: Scale) -> str:
-    return ", ".join(f"{o.value} = {o.label}" for o in scale.response_options)
+def _listed(by_value: dict[int, str], order: Sequence[int] | None) -> list[str]:
+    # Values the order does not name keep their place after it (an order is a permutation).
+    named = [v for v in order or () if v in by_value]
+    return [by_value[v] for v in [*named, *(v for v in by_value if v not in named)]]
+
+
+def option_anchors(scale: Scale, order: Sequence[int] | None = None) -> str:
+    """The options as "1 = Disagree strongly, ..." in ``order`` (default: the scale's)."""
+    return ", ".join(_listed({o.value: f"{o.value} = {o.label}" for o in scale.response_options}, order))
 
 
 def _poles(dim: Dimension) -> tuple[str, str]:
@@ -371,8 +381,10 @@ async def convert_options(
     dimension: Dimension | None = None,
     anonymize_names: bool = True,
     retries: int = 2,
+    option_order: Sequence[int] | None = None,
 ) -> tuple[dict[str, int | None], CallRecord]:
-    """Option conversion (OC) of a batch of answers; d-OC when ``dimension`` is given.
+    """Option conversion (OC) of a batch of answers; d-OC when ``dimension`` is given;
+    ``option_order`` lists the choices in another order (counterbalancing).
 
     Returns the chosen option per item id (``None`` for "x": no evidence/refusal;
     an id missing from the result could not be converted).
@@ -386,7 +398,7 @@ async def convert_options(
             experimenter=experimenter,
             participant=participant,
             data_notice=DATA_NOTICE,
-            anchors=option_anchors(scale),
+            anchors=option_anchors(scale, option_order),
         )
     else:
         low_pole, high_pole = _poles(dimension)
@@ -396,7 +408,7 @@ async def convert_options(
             data_notice=DATA_NOTICE,
             dimension=dimension.name,
             description=dimension.description or dimension.name,
-            anchors=pole_anchors(low, high, low_pole, high_pole),
+            anchors=pole_anchors(low, high, low_pole, high_pole, option_order),
             high_pole=high_pole,
             low_pole=low_pole,
         )
@@ -496,8 +508,10 @@ async def judge_item(
     *,
     anonymize_names: bool = True,
     retries: int = 2,
+    option_order: Sequence[int] | None = None,
 ) -> tuple[OptionDistribution | None, CallRecord]:
-    """Item judgement: one statement, one answer, a one-digit agreement rating.
+    """Item judgement: one statement, one answer, a one-digit agreement rating
+    (``option_order``: the anchors listed in another order).
 
     A model small enough to run on a laptop can do this where batched conversion
     fails. Where the endpoint returns token log-probabilities (llama.cpp, vLLM,
@@ -509,7 +523,9 @@ async def judge_item(
     options = [o.value for o in scale.response_options]
     experimenter = EXPERIMENTER if anonymize_names else who.experimenter
     participant = PARTICIPANT if anonymize_names else who.names[0]
-    system = ITEM_JUDGEMENT_PROMPT.format(data_notice=DATA_NOTICE, anchors=option_anchors(scale))
+    system = ITEM_JUDGEMENT_PROMPT.format(
+        data_notice=DATA_NOTICE, anchors=option_anchors(scale, option_order)
+    )
     user = ITEM_JUDGEMENT_INPUT.format(
         statement=entry.statement,
         experimenter=experimenter,

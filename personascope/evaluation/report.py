@@ -28,10 +28,12 @@ import numpy as np
 import pandas as pd
 
 from personascope import results
+from personascope.axes import variant_of
 from personascope.errors import InputError
 from personascope.evaluation.alignment import GROUP_COLUMNS, predicted_type
 from personascope.evaluation.faithfulness import faithfulness_table
 from personascope.evaluation.reliability import icc, krippendorff_alpha
+from personascope.evaluation.sensitivity import sensitivity_tables
 from personascope.evaluation.tables import experiment_tables, item_level, keyed_items
 from personascope.evaluation.units import dimension_info, scores_in_label_units
 from personascope.records import RunRecord
@@ -639,6 +641,70 @@ def crs_chart(crs: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+# -- sensitivity and drift (personascope.evaluation.sensitivity) ----------------------
+
+
+def _by_config(table: pd.DataFrame | None) -> Iterable[tuple[dict[str, str], pd.DataFrame]]:
+    if table is None or table.empty:
+        return
+    for key, g in table.groupby(CONFIG, sort=True):
+        yield dict(zip(CONFIG, (str(k) for k in key), strict=True)), g
+
+
+def sensitivity_figures(tables: Mapping[str, pd.DataFrame]) -> list[Figure]:
+    """Per configuration: the shift each axis value causes (mean paired difference with
+    its interval, per dimension); prompt against sampling variance; and each dimension's
+    score against its position in a conversation, the isolated baseline dotted."""
+    figs: list[Figure] = []
+    for config, g in _by_config(tables.get("axis shifts")):
+        data = []
+        for (axis, value), gv in g.groupby(["axis", "value"], sort=True):
+            data.append(
+                {
+                    "type": "bar",
+                    "name": f"{axis}={value}",
+                    "x": [str(d) for d in gv["dimension"]],
+                    "y": [num(v) for v in gv["shift"]],
+                    "error_y": {
+                        "type": "data",
+                        "symmetric": False,
+                        "array": [num(h - m) or 0 for h, m in zip(gv["ci_high"], gv["shift"], strict=True)],
+                        "arrayminus": [
+                            num(m - lo) or 0 for lo, m in zip(gv["ci_low"], gv["shift"], strict=True)
+                        ],
+                    },
+                }
+            )
+        layout = _layout(f"{config_label(config)}: score shift vs the default (95% CI)", barmode="group")
+        figs.append(Figure("shift", "axis shifts", {"data": data, "layout": layout}, config))
+    for name in ("prompt variance", "persona variance"):
+        for config, g in _by_config(tables.get(name)):
+            dims = [str(d) for d in g["dimension"]]
+            data = [
+                {"type": "bar", "name": name, "x": dims, "y": [num(v) for v in g[column]]}
+                for name, column in (("due to the prompt", "var_prompt"), ("due to sampling", "var_sampling"))
+            ]
+            layout = _layout(f"{config_label(config)}: {name} (variance components)", barmode="group")
+            figs.append(Figure("prompt", name, {"data": data, "layout": layout}, config))
+    for config, g in _by_config(tables.get("drift by round")):
+        data = []
+        for i, (dim, gd) in enumerate(g.groupby("dimension", sort=True)):
+            color = PLOTLY_COLORS[i % len(PLOTLY_COLORS)]
+            x = [num(v) for v in gd["position"]]
+            data.append({"type": "scatter", "mode": "lines+markers", "name": str(dim), "x": x,
+                         "y": [num(v) for v in gd["score"]], "line": {"color": color}})  # fmt: skip
+            if gd["baseline"].notna().any():
+                base = num(gd["baseline"].mean())
+                data.append({"type": "scatter", "mode": "lines", "name": f"{dim} isolated", "x": x,
+                             "y": [base] * len(x), "line": {"color": color, "dash": "dot"}})  # fmt: skip
+        layout = _layout(
+            f"{config_label(config)}: score by position in the conversation (dotted: isolated items)",
+            xaxis={"title": {"text": "conversation position (turn)"}},
+        )
+        figs.append(Figure("drift", "drift", {"data": data, "layout": layout}, config))
+    return figs
+
+
 # -- the report ----------------------------------------------------------------------
 
 
@@ -669,6 +735,14 @@ def build_report(
     if scores.empty:
         report.notes.append("The experiment has no results yet.")
         return report
+    sensitivity = sensitivity_tables(records)
+    scores, items, n_variant = baseline_runs(scores, items, records)
+    if n_variant:
+        report.notes.append(
+            f"{n_variant} run(s) vary an experiment axis (item or option order, question style, persona, "
+            "conversation): the tables and figures below use the default runs only; the sensitivity "
+            "tables (axis shifts, prompt variance, drift) compare the variants with them."
+        )
     scales = {str(s): load_scale(str(s)) for s in scores["scale"].unique()}
     report.tables.update(experiment_tables(scores, items, scales, labels, crs))
     report.tables.update(agreement_tables(scores))
@@ -685,7 +759,21 @@ def build_report(
     report.figures += agreement_figures(scores)
     if crs is not None and not crs.empty:
         report.figures.append(crs_figure(crs))
+    report.tables.update(sensitivity)
+    report.figures += sensitivity_figures(sensitivity)
     return report
+
+
+def baseline_runs(
+    scores: pd.DataFrame, items: pd.DataFrame, records: Sequence[RunRecord]
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Scores and items of the runs whose axes all hold their defaults, and how many runs
+    were left out: a variant would otherwise count as one more trial of its configuration."""
+    varied = {r.run_id for r in records if variant_of(r.provenance.parameters)}
+    if not varied:
+        return scores, items, 0
+    keep_items = items[~items["run_id"].isin(varied)] if "run_id" in items.columns else items
+    return scores[~scores["run_id"].isin(varied)], keep_items, len(varied)
 
 
 def experiment_report(

@@ -24,6 +24,7 @@ from personascope.agents.assessors import (
     judge_item,
     rate_dimension,
 )
+from personascope.graphs import variants
 from personascope.graphs.context import Context
 from personascope.memories.characters import Character
 from personascope.methods import Method
@@ -178,6 +179,7 @@ async def judge_entries(
                 participant(character),
                 anonymize_names=anonymize_names,
                 retries=ctx.parse_retries,
+                option_order=variants.option_values(ctx, scale),
             )
 
     results = await asyncio.gather(*(run(e) for e in batch_entries))
@@ -244,6 +246,7 @@ async def convert_entries(
                 dimension=dim,
                 anonymize_names=method.anonymize if ctx.anonymize is None else ctx.anonymize,
                 retries=ctx.parse_retries,
+                option_order=variants.option_values(ctx, scale),
             )
 
     results = await asyncio.gather(*(run(d, b) for d, b in batches))

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from personascope.axes import EXPERIMENTER, INTERVIEW, ITEM_ORDER, OPTION_ORDER, QUESTION_STYLE, check_axes
 from personascope.errors import from_validation_error
 from personascope.methods import get_method, method_ids
 from personascope.safeio import MAX_ANSWER_CHARS
@@ -162,6 +163,60 @@ class Context:
         default=2,
         metadata={"description": "Times an unparsable assessor reply is asked again.", "ge": 0, "le": 10},
     )
+    # Experiment axes (personascope.axes): choices varied to show whether they move the scores.
+    item_order: str = field(
+        default=ITEM_ORDER.default,
+        metadata={
+            "description": ITEM_ORDER.description,
+            "json_schema_extra": {"enum": list(ITEM_ORDER.values)},
+        },
+    )
+    option_order: str = field(
+        default=OPTION_ORDER.default,
+        metadata={
+            "description": OPTION_ORDER.description,
+            "json_schema_extra": {"enum": list(OPTION_ORDER.values)},
+        },
+    )
+    order_seed: int = field(
+        default=0, metadata={"description": "Seed of shuffled item and option orders (with the trial)."}
+    )
+    question_style: str = field(
+        default=QUESTION_STYLE.default, metadata={"description": QUESTION_STYLE.description}
+    )
+    question_templates: dict[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "description": "User question styles: name -> template with {statement} (and optionally "
+            "{experimenter}, {name}); select one with question_style."
+        },
+    )
+    experimenter_persona: str = field(
+        default=EXPERIMENTER.default,
+        metadata={
+            "description": EXPERIMENTER.description,
+            "json_schema_extra": {"enum": list(EXPERIMENTER.values)},
+        },
+    )
+    interview: str = field(
+        default=INTERVIEW.default,
+        metadata={
+            "description": INTERVIEW.description,
+            "json_schema_extra": {"enum": list(INTERVIEW.values)},
+        },
+    )
+    conversation_rounds: int = field(
+        default=3,
+        metadata={"description": "Conversation: times every item is asked (re-tests).", "ge": 1, "le": 20},
+    )
+    small_talk_every: int = field(
+        default=0,
+        metadata={"description": "Conversation: a small-talk turn after every N items (0: none).", "ge": 0},
+    )
+    follow_ups: bool = field(
+        default=True,
+        metadata={"description": "Conversation: the interviewer may ask one follow-up to an evasive answer."},
+    )
     experiment_dir: str | None = field(
         default=None, metadata={"description": "Folder for the LLM cache and memory store (none: in memory)."}
     )
@@ -184,6 +239,7 @@ class Context:
                 _VALIDATING.on = False
         # An unknown method fails here, in one line, before any graph node runs.
         get_method(self.method, "context")
+        check_axes(self)
 
 
 _VALIDATING = threading.local()

@@ -7,6 +7,7 @@ from langgraph.graph import END, START, StateGraph
 
 from personascope.agents.rpa import RolePlayingAgent, RPAFactory
 from personascope.graphs.context import Context
+from personascope.graphs.conversation import add_conversation
 from personascope.graphs.nodes import Nodes, route_after_plan_questions
 from personascope.graphs.state import InterviewState, PipelineState, RunInput
 from personascope.memories.store import MemoryStore
@@ -24,9 +25,10 @@ def add_interview(
     graph.add_edge(START, "load_scale")
     graph.add_edge("load_scale", "plan_questions")
     graph.add_conditional_edges(
-        "plan_questions", route_after_plan_questions, ["ask_item", "collect_transcript"]
+        "plan_questions", route_after_plan_questions, ["ask_item", "collect_transcript", "take_turn"]
     )
     graph.add_edge("ask_item", "collect_transcript")
+    add_conversation(graph, nodes)  # the context's interview: conversation asks in turn instead
 
 
 def build_interview_graph(

@@ -25,12 +25,9 @@ from langgraph.types import Send
 
 from personascope.agents.assessors import TOP_LOGPROBS, Entry, logprob_mass, parse_self_report
 from personascope.agents.character_agent import recording_memories
+from personascope.agents.interviewer import item_question, needs_interviewer
 from personascope.agents.models import ModelParams, resolve_model
-from personascope.agents.prompts import (
-    QUESTION_REWRITE_PROMPT,
-    SELF_REPORT_COT_PROMPT,
-    SELF_REPORT_PROMPT,
-)
+from personascope.agents.prompts import SELF_REPORT_COT_PROMPT, SELF_REPORT_PROMPT
 from personascope.agents.rpa import RolePlayingAgent, RPAError, RPAFactory, RPARequest, safe_answer
 from personascope.agents.rpa_specs import (
     build_rpa,
@@ -40,7 +37,7 @@ from personascope.agents.rpa_specs import (
     rpa_provenance,
 )
 from personascope.agents.usage import track_usage
-from personascope.graphs import assessing
+from personascope.graphs import assessing, variants
 from personascope.graphs.context import Context
 from personascope.graphs.progress import emit_item_event
 from personascope.graphs.provenance import build_record
@@ -168,7 +165,8 @@ class Nodes:
 
     def _agent_key(self, ctx: Context, character: Character) -> tuple[Any, ...]:
         params = _params(ctx, rpa=True)
-        return (character.id, ctx.rpa_model, params, ctx.k, ctx.max_chars, ctx.experiment_dir)
+        persona = variants.persona(ctx, character).experimenter  # the RPA is built for one persona
+        return (character.id, ctx.rpa_model, params, ctx.k, ctx.max_chars, ctx.experiment_dir, persona)
 
     def memory_store(self, ctx: Context) -> MemoryStore:
         if self.store is not None:
@@ -191,6 +189,7 @@ class Nodes:
             return self.rpa  # type: ignore[return-value]  # is_agent_object checked it
         params = _params(ctx, rpa=True)
         key = self._agent_key(ctx, character)
+        character = variants.persona(ctx, character)
         with self._build_lock:
             if key not in self._agents:
                 request = RPARequest(
@@ -221,30 +220,38 @@ class Nodes:
         # The RPA is built here, once: a broken factory or spec fails the run in one line.
         self.role_player(ctx, load_character(state["character"]))
         self.model("assessor", ctx)
-        if any(not i.question(ctx.language) for i in scale.items):
+        talks = ctx.interview == "conversation"  # the interviewer agent follows up and makes small talk
+        if talks or needs_interviewer(ctx.question_style, scale.items, ctx.language):
             self.model("interviewer", ctx)
         return {}
 
     async def plan_questions(self, state: InterviewState, runtime: Runtime[Context]) -> InterviewUpdate:
-        """One question per item, in the method's question style."""
+        """One question per item, in the method's question style, the run's question style
+        (open questions) and option order (self-report), in the run's item order."""
         ctx = context_of(runtime)
         method = method_of(ctx)
         scale = load_scale(state["scale"])
+        character = variants.persona(ctx, load_character(state["character"]))
         low, high = scale.range
-        anchors = ", ".join(f"{o.value} denotes '{o.label}'" for o in scale.response_options)
+        anchors = variants.self_report_anchors(ctx, scale)
         questions: list[Question] = []
         # item_limit: a quick look at the first N items (the rest count as not asked).
-        for item in scale.items[: ctx.item_limit]:
+        for item in (scale.item_map[i] for i in variants.item_ids(ctx, scale)):
             if method.questions != "open":
                 template = SELF_REPORT_COT_PROMPT if method.cot else SELF_REPORT_PROMPT
                 text = template.format(statement=item.text, low=low, high=high, anchors=anchors)
             else:
-                text = item.question(ctx.language) or ""
-                if not text:
-                    reply = await (await self.amodel("interviewer", ctx)).ainvoke(
-                        [HumanMessage(QUESTION_REWRITE_PROMPT.format(statement=item.text))]
-                    )
-                    text = str(reply.content).strip().strip('"')
+                style = ctx.question_style
+                needed = needs_interviewer(style, [item], ctx.language)
+                text = await item_question(
+                    item,
+                    style,
+                    language=ctx.language,
+                    interviewer=await self.amodel("interviewer", ctx) if needed else None,
+                    templates=ctx.question_templates,
+                    experimenter=character.experimenter,
+                    name=character.name,
+                )
             questions.append(
                 Question(
                     item_id=item.id,
@@ -266,7 +273,7 @@ class Nodes:
         """Ask one item in its own conversation: the RPA sees this question only."""
         ctx = context_of(runtime)
         q = state["question"]
-        character = load_character(state["character"])
+        character = variants.persona(ctx, load_character(state["character"]))
         rpa = await self.arole_player(ctx, character)  # built by load_scale, unless resumed past it
         # One limit per run (thread): runs in flight together each get `concurrency` calls.
         key = (id(asyncio.get_running_loop()), _thread_id())
@@ -330,8 +337,10 @@ class Nodes:
         return {}
 
     def _scorable(self, state: AssessmentState, ctx: Context, scale: Scale) -> list[Entry]:
-        # Flagged answers never reach the assessor unless the user opts in (score_flagged).
-        return assessing.scorable(state["transcript"], scale, ctx.score_flagged)[0]
+        # Flagged answers never reach the assessor unless the user opts in (score_flagged); the
+        # rest reach it in the run's item order (counterbalancing of batched assessors).
+        found = assessing.scorable(state["transcript"], scale, ctx.score_flagged)[0]
+        return variants.in_item_order(found, ctx, scale, key=lambda e: e.item_id)
 
     def _assessed(
         self, state: AssessmentState, failures: list[Failure], usage: Any, ctx: Context
@@ -350,7 +359,8 @@ class Nodes:
         the assessor maps each answer to an option (or a distribution over them)."""
         ctx = context_of(runtime)
         method = method_of(ctx)
-        scale, character = load_scale(state["scale"]), load_character(state["character"])
+        scale = load_scale(state["scale"])
+        character = variants.persona(ctx, load_character(state["character"]))
         entries = self._scorable(state, ctx, scale)
         model = await self.amodel("assessor", ctx)
         distributions: dict[str, ItemDistribution] = {}
@@ -377,7 +387,8 @@ class Nodes:
         was recorded with the answer."""
         ctx = context_of(runtime)
         method = method_of(ctx)
-        scale, character = load_scale(state["scale"]), load_character(state["character"])
+        scale = load_scale(state["scale"])
+        character = variants.persona(ctx, load_character(state["character"]))
         allowed = [o.value for o in scale.response_options]
         own = {a["item_id"]: a["distribution"] for a in state["transcript"] if "distribution" in a}
         values: dict[str, float | None] = {}
@@ -420,7 +431,8 @@ class Nodes:
     async def rate_dimensions(self, state: AssessmentState, runtime: Runtime[Context]) -> AssessmentResults:
         """Expert rating (ER_all, ER_batch): the assessor rates each dimension from answers."""
         ctx = context_of(runtime)
-        scale, character = load_scale(state["scale"]), load_character(state["character"])
+        scale = load_scale(state["scale"])
+        character = variants.persona(ctx, load_character(state["character"]))
         with track_usage() as usage:
             ratings, failures = await assessing.rate_entries(
                 await self.amodel("assessor", ctx),
@@ -495,8 +507,11 @@ class Nodes:
 # -- routers --------------------------------------------------------------------
 
 
-def route_after_plan_questions(state: InterviewState) -> list[Send] | str:
-    """Fan out one isolated ``ask_item`` per question not yet answered."""
+def route_after_plan_questions(state: InterviewState, runtime: Runtime[Context]) -> list[Send] | str:
+    """Fan out one isolated ``ask_item`` per question not yet answered; a conversation
+    interview asks them in turn instead (:mod:`personascope.graphs.conversation`)."""
+    if context_of(runtime).interview == "conversation":
+        return "take_turn"
     done = {a["item_id"] for a in state.get("answers") or [] if a.get("answer") is not None}
     sends = [
         Send("ask_item", AskState(character=state["character"], scale=state["scale"], question=q))

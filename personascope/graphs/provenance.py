@@ -13,6 +13,7 @@ from pathlib import Path
 
 from personascope import __version__
 from personascope.agents import prompts
+from personascope.axes import variant_of
 from personascope.graphs.context import Context
 from personascope.graphs.state import PipelineState
 from personascope.records import Provenance, RPAProvenance, RunRecord, Status
@@ -127,6 +128,7 @@ def build_record(
             assessor_model,
             ctx.temperature,
             ctx.trial,
+            variant_of(dataclasses.asdict(ctx)),
         ),
         character=state["character"],
         scale=state["scale"],
@@ -154,4 +156,6 @@ def build_record(
         failures=state.get("failures") or [],
         flags=state.get("flags") or [],
         scores=state.get("scores") or {},
+        turns=state.get("turns") or [],
+        rounds=state.get("rounds") or [],
     )

@@ -51,7 +51,7 @@ def forked_plan(source: RunPlan, method: str, assessor: str) -> RunPlan:
     """The new run: the source's character, scale, RPA, temperature and trial; another
     method and assessor."""
     new_id = run_id(source.character, source.scale, method, source.rpa_model, assessor, source.temperature,
-                    source.trial)  # fmt: skip
+                    source.trial, dict(source.variant))  # fmt: skip
     return replace(source, run_id=new_id, method=method, assessor_model=assessor)
 
 
@@ -139,6 +139,7 @@ async def reassess(
                     temperature=plan.temperature,
                     trial=plan.trial,
                     transcript_from=f"{spec.thread_id(source)}@{checkpoint_id}",
+                    **dict[str, Any](plan.variant),  # the source's axes: its provenance and run id carry over
                 )
                 if not done.values:  # a fork interrupted before its record resumes as it is
                     values = {k: snap.values[k] for k in TRANSCRIPT_KEYS if k in snap.values}

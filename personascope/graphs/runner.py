@@ -30,12 +30,26 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from personascope.agents.endpoints import check_urls, register_pools
+from personascope.agents.interviewer import needs_interviewer
 from personascope.agents.preflight import check_models
 from personascope.agents.rpa import RolePlayingAgent, RPAFactory
 from personascope.agents.rpa_specs import check_injected, default_assessor, parse_rpa_spec
+from personascope.axes import (
+    AXES,
+    EXPERIMENTER,
+    INTERVIEW,
+    ITEM_ORDER,
+    OPTION_ORDER,
+    QUESTION_STYLE,
+    check_value,
+    recursion_limit,
+    variant_label,
+    variants,
+)
 from personascope.errors import InputError, from_validation_error
 from personascope.graphs.checkpoint import open_checkpointer
 from personascope.graphs.context import Context
@@ -45,7 +59,7 @@ from personascope.graphs.progress import DURABILITY, EventHook, RunEvent, run_la
 from personascope.graphs.state import PipelineState
 from personascope.memories.characters import builtin_character_ids, load_character
 from personascope.memories.store import MemoryStore
-from personascope.methods import method_ids
+from personascope.methods import get_method, method_ids
 from personascope.results import is_postgres_url, resolve_url, run_id
 from personascope.safeio import error_text
 from personascope.scales import builtin_scale_ids, load_scale
@@ -75,6 +89,12 @@ class ExperimentSpec(BaseModel):
     interviewer_model: str = "local"
     temperatures: list[float] = Field(default_factory=lambda: [0.0], min_length=1)
     trials: int = Field(default=1, ge=1)
+    # Experiment axes (personascope.axes): a run per value; the default value is the baseline.
+    item_orders: list[str] = Field(default_factory=lambda: [ITEM_ORDER.default], min_length=1)
+    option_orders: list[str] = Field(default_factory=lambda: [OPTION_ORDER.default], min_length=1)
+    question_styles: list[str] = Field(default_factory=lambda: [QUESTION_STYLE.default], min_length=1)
+    experimenter_personas: list[str] = Field(default_factory=lambda: [EXPERIMENTER.default], min_length=1)
+    interviews: list[str] = Field(default_factory=lambda: [INTERVIEW.default], min_length=1)
     concurrency: int = Field(default=2, ge=1, description="Runs in flight at once.")
     run_concurrency: int = Field(default=4, ge=1, description="Calls in flight within a run.")
     endpoints: dict[str, list[str]] = Field(
@@ -136,6 +156,19 @@ class ExperimentSpec(BaseModel):
         shared database so that two experiments there never share a thread."""
         return f"{self.name}/{plan.run_id}" if self.database else plan.run_id
 
+    @model_validator(mode="after")
+    def _axes(self) -> ExperimentSpec:
+        templates = self.context.get("question_templates") or {}
+        for axis in AXES:
+            for value in getattr(self, axis.spec_field):
+                check_value(axis, value, templates)
+        return self
+
+    @property
+    def axis_spans(self) -> dict[str, list[str]]:
+        """Each axis's values in this spec, by axis id."""
+        return {a.id: getattr(self, a.spec_field) for a in AXES}
+
     @field_validator("context")
     @classmethod
     def _context(cls, v: dict[str, Any]) -> dict[str, Any]:
@@ -151,6 +184,7 @@ class ExperimentSpec(BaseModel):
             "experiment",
             "database",
             "concurrency",
+            *(a.id for a in AXES),  # the spec's axis lists set them
         }
         bad = sorted(set(v) - (known - owned))
         if bad:
@@ -217,7 +251,8 @@ def preflight(spec: ExperimentSpec, *, rpa_injected: bool = False, assessor_inje
     if not assessor_injected:
         needed += [("assessor model", m) for m in spec.assessor_models]
     language = str(spec.context.get("language", "en"))
-    if any(not item.question(language) for s in spec.scales for item in load_scale(s).items):
+    styles, talks = spec.question_styles, spec.interviews != [INTERVIEW.default]
+    if talks or any(needs_interviewer(y, load_scale(s).items, language) for y in styles for s in spec.scales):
         needed.append(("interviewer model", spec.interviewer_model))
     check_models(needed)
 
@@ -273,11 +308,13 @@ class RunPlan:
     assessor_model: str
     temperature: float
     trial: int
+    #: The experiment axes that differ from their defaults (personascope.axes.variant_of).
+    variant: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
         """How progress displays name this run (the assessor included: runs differ by it)."""
-        return run_label(
+        label = run_label(
             self.character,
             self.scale,
             self.method,
@@ -286,10 +323,12 @@ class RunPlan:
             self.temperature,
             self.trial,
         )
+        return f"{label} [{variant_label(dict(self.variant))}]" if self.variant else label
 
 
 def plan_runs(spec: ExperimentSpec) -> list[RunPlan]:
     runs = []
+    spans = spec.axis_spans
     for char, scale, method, rpa, assessor, temp, trial in itertools.product(
         spec.characters,
         spec.scales,
@@ -299,18 +338,21 @@ def plan_runs(spec: ExperimentSpec) -> list[RunPlan]:
         spec.temperatures,
         range(spec.trials),
     ):
-        runs.append(
-            RunPlan(
-                run_id(char, scale, method, rpa, assessor, temp, trial),
-                char,
-                scale,
-                method,
-                rpa,
-                assessor,
-                temp,
-                trial,
+        # Axis values that cannot change this method's measurement are not planned (variants).
+        for variant in variants(spans, get_method(method)):
+            runs.append(
+                RunPlan(
+                    run_id(char, scale, method, rpa, assessor, temp, trial, variant),
+                    char,
+                    scale,
+                    method,
+                    rpa,
+                    assessor,
+                    temp,
+                    trial,
+                    tuple(variant.items()),
+                )
             )
-        )
     return runs
 
 
@@ -374,7 +416,7 @@ async def run_experiment(
                 t = time.perf_counter()
                 config: RunnableConfig = {
                     "configurable": {"thread_id": spec.thread_id(plan)},
-                    "recursion_limit": 200,
+                    "recursion_limit": recursion_limit(dict(plan.variant)),
                 }
                 ctx = replace(
                     base,
@@ -383,6 +425,7 @@ async def run_experiment(
                     method=plan.method,
                     temperature=plan.temperature,
                     trial=plan.trial,
+                    **dict[str, Any](plan.variant),
                 )
                 label = plan.label
                 snapshot = await graph.aget_state(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Annotated, Any, NotRequired
 
 from pydantic import Field
@@ -19,6 +20,8 @@ from personascope.records import (
     Flag,
     ItemDistribution,
     Question,
+    RoundScores,
+    Turn,
     Usage,
 )
 from personascope.scales.loader import builtin_scale_ids
@@ -87,6 +90,9 @@ class InterviewState(TypedDict):
     answers: NotRequired[Annotated[list[Answer], merge_by_item]]
     transcript: NotRequired[list[Answer]]
     usage: NotRequired[Annotated[Usage, merge_usage]]
+    # A conversation interview: its turns (one appended per step) and each round's scores.
+    turns: NotRequired[Annotated[list[Turn], operator.add]]
+    rounds: NotRequired[list[RoundScores]]
 
 
 class InterviewUpdate(TypedDict, total=False):
@@ -96,6 +102,8 @@ class InterviewUpdate(TypedDict, total=False):
     answers: list[Answer]
     transcript: list[Answer]
     usage: Usage
+    turns: list[Turn]
+    rounds: list[RoundScores]
 
 
 class AskState(TypedDict):
@@ -154,7 +162,9 @@ __all__ = [
     "PipelineState",
     "Question",
     "RecordUpdate",
+    "RoundScores",
     "RunInput",
+    "Turn",
     "Usage",
     "merge_by_item",
     "merge_usage",

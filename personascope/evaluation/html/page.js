@@ -315,9 +315,10 @@ function viewFigures(params) {
     h("label", {}, "character", h("select", { name: "character", onchange: (e) => go("character", e.target.value) },
       chars.map((c) => h("option", { value: c, selected: c === character, text: c })))));
   const mine = D.figures.filter((f) => figureMatches(f, cfg) && (f.character === null || f.character === character));
-  const order = ["profile", "temperature", "items", "faithfulness", "alignment", "pca", "norms", "agreement"];
+  const order = ["profile", "temperature", "items", "faithfulness", "alignment", "pca", "norms", "agreement", "shift", "prompt", "drift"];
   const names = { profile: "Profile and labels", temperature: "Scores across temperatures", items: "Item distributions", faithfulness: "Faithfulness",
-    alignment: "Alignment with the labels", pca: "PCA map of profiles", norms: "Norms", agreement: "Assessor agreement" };
+    alignment: "Alignment with the labels", pca: "PCA map of profiles", norms: "Norms", agreement: "Assessor agreement",
+    shift: "Counterbalancing: score shifts", prompt: "Interviewer prompt: variance components", drift: "Drift within a conversation" };
   const out = [h("h2", { text: "Figures" }), h("p", { class: "muted", text: "One configuration at a time: scores of different RPA or assessor models are never pooled." }), controls];
   for (const kind of order) {
     const figs = mine.filter((f) => f.kind === kind);
