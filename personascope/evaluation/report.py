@@ -647,7 +647,7 @@ def crs_chart(crs: pd.DataFrame, path: Path) -> Path:
 def _by_config(table: pd.DataFrame | None) -> Iterable[tuple[dict[str, str], pd.DataFrame]]:
     if table is None or table.empty:
         return
-    for key, g in table.groupby(CONFIG, sort=True):
+    for key, g in table.groupby(list(CONFIG), sort=True):
         yield dict(zip(CONFIG, (str(k) for k in key), strict=True)), g
 
 
