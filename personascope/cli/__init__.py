@@ -22,6 +22,7 @@ from personascope.cli import (
     scales,
     score,
     serve,
+    studio,
     validate,
     view,
 )
@@ -44,6 +45,7 @@ GROUPS = (
     view,
     behavior,
     serve,
+    studio,
     check_rpa,
 )
 

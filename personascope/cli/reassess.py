@@ -7,7 +7,8 @@ import argparse
 from pathlib import Path
 
 from personascope.cli._common import Subparsers, arg, command
-from personascope.cli._progress import print_scores, render
+from personascope.cli._display import render
+from personascope.cli._progress import print_scores
 from personascope.methods import method_ids
 
 
