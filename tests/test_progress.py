@@ -102,3 +102,41 @@ def test_limit_asks_the_first_items_only(tmp_path: Path) -> None:
     # the scale's first five items, in its order; the record says the run was shortened
     assert [a["item_id"] for a in record.transcript] == ["E1", "E2", "E3", "E4", "E5"]
     assert record.provenance.parameters["item_limit"] == 5
+
+
+def test_a_locked_results_store_is_retried_by_the_record_nodes_retry_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from personascope import results
+    from personascope.graphs import nodes
+
+    real = nodes.write_record  # type: ignore[attr-defined]
+    attempts: list[int] = []
+
+    def flaky(*args: object, **kwargs: object) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nodes, "write_record", flaky)
+    spec = SPEC.model_copy(update={"trials": 1})
+    rpa = RecordingRPA()
+    outcomes = asyncio.run(run_experiment(spec, tmp_path, rpa=lambda request: rpa, assessor=er_assessor()))
+    assert [o.status for o in outcomes] == ["ran"] and len(attempts) == 2
+    assert len(results.run_records(tmp_path)) == 1
+
+    # a full disk is not retried: the run fails at once
+    def full(*args: object, **kwargs: object) -> None:
+        attempts.append(1)
+        raise sqlite3.OperationalError("database or disk is full")
+
+    attempts.clear()
+    monkeypatch.setattr(nodes, "write_record", full)
+    other = spec.model_copy(update={"characters": ["jay-gatsby"]})
+    failed = asyncio.run(
+        run_experiment(other, tmp_path / "b", rpa=lambda request: rpa, assessor=er_assessor())
+    )
+    assert failed[0].status == "failed" and "disk" in (failed[0].error or "") and len(attempts) == 1

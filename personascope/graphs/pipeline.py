@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, StateGraph
+from langgraph.types import RetryPolicy
 
 from personascope.agents.rpa import RolePlayingAgent, RPAFactory
 from personascope.graphs.assessment import add_assessment
@@ -14,7 +17,19 @@ from personascope.graphs.provenance import prompt_hashes
 from personascope.graphs.state import PipelineState, RunInput
 from personascope.memories.store import MemoryStore
 
-__all__ = ["build_pipeline_graph", "graph", "prompt_hashes"]
+__all__ = ["build_pipeline_graph", "graph", "prompt_hashes", "transient_store_error"]
+
+
+def transient_store_error(exc: Exception) -> bool:
+    """A results-store error that a retry can cure: SQLite busy or locked; a PostgreSQL
+    connection that failed or dropped."""
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        return "locked" in text or "busy" in text
+    return type(exc).__module__.startswith("psycopg") and type(exc).__name__ in (
+        "OperationalError",
+        "InterfaceError",
+    )
 
 
 def build_pipeline_graph(
@@ -39,7 +54,12 @@ def build_pipeline_graph(
     graph = StateGraph(PipelineState, context_schema=Context, input_schema=RunInput)
     add_interview(graph, nodes)
     add_assessment(graph, nodes, "collect_transcript")
-    graph.add_node("record", nodes.record)
+    # The record is written with an upsert, so repeating it is safe: a results store
+    # briefly locked by another writer or a dropped database connection is retried by
+    # LangGraph (a full disk or a bad record is not: those fail the run at once).
+    graph.add_node(
+        "record", nodes.record, retry_policy=RetryPolicy(max_attempts=4, retry_on=transient_store_error)
+    )
     graph.add_edge("score", "record")
     graph.add_edge("record", END)
     return graph
