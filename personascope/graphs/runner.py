@@ -184,6 +184,7 @@ class ExperimentSpec(BaseModel):
             "experiment",
             "database",
             "concurrency",
+            "transcript_from",  # set by personascope reassess on the forks it makes
             *(a.id for a in AXES),  # the spec's axis lists set them
         }
         bad = sorted(set(v) - (known - owned))
