@@ -525,5 +525,3 @@ def route_after_select_assessment(state: AssessmentState, runtime: Runtime[Conte
     """The assessment node of the run's method."""
     return method_of(context_of(runtime)).node
 
-
-route_after_collect_transcript = route_after_select_assessment  # the assessment graph's name for it
