@@ -16,7 +16,9 @@ from personascope.graphs.assessment import build_assessment_graph
 from personascope.graphs.context import Context
 from personascope.graphs.interview import build_interview_graph
 from personascope.graphs.pipeline import build_pipeline_graph
+from personascope.graphs.state import AssessmentInput
 from personascope.memories.characters import load_character
+from personascope.records import Answer
 from personascope.scales import load_scale
 
 from graph_fakes import RecordingRPA, er_assessor, oc_assessor
@@ -209,7 +211,7 @@ def test_split_batches_matches_incharacter() -> None:
 
 
 def test_assessment_graph_on_a_given_transcript() -> None:
-    transcript = [
+    transcript: list[Answer] = [
         {
             "item_id": i.id,
             "dimension": i.dimension,
@@ -224,7 +226,7 @@ def test_assessment_graph_on_a_given_transcript() -> None:
     graph = build_assessment_graph(assessor=oc_assessor(3)).compile()
     out = asyncio.run(
         graph.ainvoke(
-            {"character": CHAR, "scale": SCALE, "transcript": transcript}, context=Context(method="oc")
+            AssessmentInput(character=CHAR, scale=SCALE, transcript=transcript), context=Context(method="oc")
         )
     )
     assert all(s["score"] == 30.0 for s in out["scores"].values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
@@ -14,6 +15,7 @@ from personascope.graphs.assessment import graph as assessment_graph
 from personascope.graphs.context import Context
 from personascope.graphs.interview import graph as interview_graph
 from personascope.graphs.pipeline import graph as pipeline_graph
+from personascope.graphs.state import RunInput
 from personascope.memories.characters import builtin_character_ids
 from personascope.scales.loader import builtin_scale_ids
 
@@ -65,10 +67,10 @@ def test_defaults_run_without_a_server_or_key(monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.delenv(name, raising=False)
     ctx = Context()
     assert "local" not in (ctx.rpa_model, ctx.assessor_model, ctx.interviewer_model)
+    # The context as Studio sends it: a dict, made into a Context (and checked) by LangGraph.
+    studio_context: Any = {"k": 0, "item_limit": 5}
     out = asyncio.run(
-        pipeline_graph.ainvoke(
-            {"character": "alice", "scale": "ipip-bfm-50"}, context={"k": 0, "item_limit": 5}
-        )
+        pipeline_graph.ainvoke(RunInput(character="alice", scale="ipip-bfm-50"), context=studio_context)
     )
     assert len(out["transcript"]) == 5
     assert out["result"]["status"] in {"complete", "complete_with_failures", "partial"}

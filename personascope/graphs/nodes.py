@@ -524,4 +524,3 @@ def route_after_plan_questions(state: InterviewState, runtime: Runtime[Context])
 def route_after_select_assessment(state: AssessmentState, runtime: Runtime[Context]) -> str:
     """The assessment node of the run's method."""
     return method_of(context_of(runtime)).node
-
