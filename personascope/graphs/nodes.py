@@ -80,16 +80,25 @@ def _cache_path(ctx: Context) -> Path | None:
     return Path(ctx.experiment_dir) / "llm-cache.sqlite" if ctx.experiment_dir else None
 
 
+#: Answer tokens a probability-scored self-report may use (its value is the first token's).
+PROBABILITY_ANSWER_TOKENS = 8
+
+
 def _params(ctx: Context, *, rpa: bool) -> ModelParams:
     method = method_of(ctx)
     # The RPA's own option probabilities are asked for only where a method scores from them.
     top = TOP_LOGPROBS if rpa and method.probabilities and method.questions != "open" else None
+    max_tokens = ctx.max_tokens if rpa else ctx.assessor_max_tokens
+    if top is not None:
+        # The score is read from the first answer token: a few tokens are enough to see
+        # the digit, and a small model asked for "the number only" may otherwise ramble.
+        max_tokens = min(max_tokens, PROBABILITY_ANSWER_TOKENS)
     return ModelParams(
         top_logprobs=top,
         temperature=ctx.temperature if rpa else ctx.assessor_temperature,
         trial=ctx.trial,
         seed=ctx.seed + ctx.trial if rpa else ctx.seed,
-        max_tokens=ctx.max_tokens if rpa else ctx.assessor_max_tokens,
+        max_tokens=max_tokens,
         cache_path=_cache_path(ctx),
         timeout=ctx.request_timeout,
         max_retries=ctx.max_retries,
