@@ -26,7 +26,7 @@ from typing import Literal
 
 from personascope.errors import ConfigurationError, InputError
 
-QuestionStyle = Literal["open", "self_report", "self_report_cot"]
+QuestionStyle = Literal["open", "self_report", "self_report_cot", "multiple_choice"]
 AssessorKind = Literal["option_conversion", "item_judgement", "dimension_rating", "self_report_parse"]
 Level = Literal["item", "dimension"]
 
@@ -51,9 +51,11 @@ class Method:
         Name used in specs, on the command line and in results (``[a-z0-9_]+``).
     description : str
         One line for help texts and Studio.
-    questions : {"open", "self_report", "self_report_cot"}
-        How an item is put to the RPA: the open-ended interview question, or the
-        statement with the scale's options (optionally asking for reasoning first).
+    questions : {"open", "self_report", "self_report_cot", "multiple_choice"}
+        How an item is put to the RPA: the open-ended interview question, the
+        statement with the scale's options (optionally asking for reasoning first), or
+        RealBehavior's multiple choice (the statement, options lettered A, B, ... from
+        the most to the least accurate, the answer a letter).
     assessor : {"option_conversion", "item_judgement", "dimension_rating", "self_report_parse"}
         Who turns answers into numbers: an LLM choosing an option per answer (in
         batches), an LLM judging one answer against its statement with a one-digit reply
@@ -146,6 +148,15 @@ BUILTIN_METHODS: tuple[Method, ...] = (
         level="item",
         anonymize=False,
         probabilities=True,
+    ),
+    Method(
+        id="mc",
+        description="RealBehavior's multiple choice: the statement with lettered options A-E, the letter "
+        "parsed (no role-play with rpa:plain)",
+        questions="multiple_choice",
+        assessor="self_report_parse",
+        level="item",
+        anonymize=False,
     ),
     Method(
         id="oc",

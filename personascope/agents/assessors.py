@@ -576,3 +576,32 @@ async def judge_item(
         )
         return dist, record
     return None, CallRecord("item", [entry.item_id], None, error, retries + 1, len(system) + len(user))
+
+
+def lettered_options(scale: Scale) -> list[tuple[str, int, str]]:
+    """(letter, value, label) from the highest option to the lowest, as RealBehavior's
+    and MPI's multiple-choice prompts list them ("(A). Very Accurate" first)."""
+    options = sorted(scale.response_options, key=lambda o: o.value, reverse=True)
+    return [(chr(ord("A") + i), o.value, o.label) for i, o in enumerate(options)]
+
+
+def parse_multiple_choice(text: str, letters: dict[str, int]) -> int | None:
+    """The option a multiple-choice reply names: its first standalone option letter
+    ("(B)", "B.", "B", "Answer: B"), or ``None``.
+
+    >>> parse_multiple_choice("(B). Moderately Accurate", {"A": 5, "B": 4})
+    4
+    >>> parse_multiple_choice("A bit of both", {"A": 5, "B": 4}) is None
+    True
+    """
+    patterns = (
+        r"\(\s*([A-Z])\s*\)",  # (B)
+        r"(?<![A-Za-z])([A-Z])\s*[.):](?![A-Za-z])",  # B. / B) / B:
+        r"^\s*([A-Z])\s*$",  # the letter alone
+        r"answer(?:\s+is)?\s*[:：]?\s*([A-Z])(?![A-Za-z])",  # Answer: B
+    )
+    for pattern in patterns:
+        for found in re.finditer(pattern, text, flags=re.I if pattern.startswith("answer") else 0):
+            if found.group(1) in letters:
+                return letters[found.group(1)]
+    return None

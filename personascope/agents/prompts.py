@@ -50,6 +50,12 @@ SELF_REPORT_PROMPT = """Do you think that the statement "{statement}" applies to
 Reply with a number from {low} to {high} using the scale: {anchors}.
 Please answer with the number only, without anything else."""
 
+MULTIPLE_CHOICE_PROMPT = """Given a statement of you: "You {statement_lower}"
+Please choose from the following options to identify how accurately this statement describes you.
+Options:
+{options}
+Answer:"""
+
 SELF_REPORT_COT_PROMPT = """Do you think that the statement "{statement}" applies to you?
 First think about it briefly, in character. Then end your reply with a line "Answer: N",
 where N is a number from {low} to {high} using the scale: {anchors}."""

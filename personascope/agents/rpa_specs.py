@@ -41,6 +41,7 @@ from urllib.parse import unquote
 
 from personascope.agents.models import PROVIDERS, ModelSpec, parse_spec
 from personascope.agents.oracle import build_oracle_rpa
+from personascope.agents.plain import build_plain_rpa
 from personascope.agents.rpa import EndpointRPA, RolePlayingAgent, RPAFactory, RPARequest, RunnableRPA
 from personascope.errors import ConfigurationError, InputError
 from personascope.records import RPAProvenance
@@ -62,6 +63,7 @@ _BUILTIN_PARAMS: dict[str, frozenset[str]] = {
     "character": frozenset({"model"}),
     "endpoint": frozenset({"model", "system"}),
     "oracle": frozenset(),
+    "plain": frozenset({"model"}),
     "langgraph": frozenset({"system", "context", "input_key"}),
 }
 _FORMS = (
@@ -391,7 +393,10 @@ def build_remote_graph_rpa(request: RPARequest) -> RolePlayingAgent:
 
 register_rpa("character", build_character_rpa)
 register_rpa("endpoint", build_endpoint_rpa)
-register_rpa("oracle", build_oracle_rpa)  # validity studies: unambiguous answers from the labels
+register_rpa("oracle", build_oracle_rpa)
+register_rpa(
+    "plain", build_plain_rpa
+)  # RealBehavior's bare-model subject  # validity studies: unambiguous answers from the labels
 
 
 # -- provenance and listing ------------------------------------------------------------

@@ -23,11 +23,18 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from personascope.agents.assessors import TOP_LOGPROBS, Entry, logprob_mass, parse_self_report
+from personascope.agents.assessors import (
+    TOP_LOGPROBS,
+    Entry,
+    lettered_options,
+    logprob_mass,
+    parse_multiple_choice,
+    parse_self_report,
+)
 from personascope.agents.character_agent import recording_memories
 from personascope.agents.interviewer import item_question, needs_interviewer
 from personascope.agents.models import ModelParams, resolve_model
-from personascope.agents.prompts import SELF_REPORT_COT_PROMPT, SELF_REPORT_PROMPT
+from personascope.agents.prompts import MULTIPLE_CHOICE_PROMPT, SELF_REPORT_COT_PROMPT, SELF_REPORT_PROMPT
 from personascope.agents.rpa import RolePlayingAgent, RPAError, RPAFactory, RPARequest, safe_answer
 from personascope.agents.rpa_specs import (
     build_rpa,
@@ -246,7 +253,11 @@ class Nodes:
         questions: list[Question] = []
         # item_limit: a quick look at the first N items (the rest count as not asked).
         for item in (scale.item_map[i] for i in variants.item_ids(ctx, scale)):
-            if method.questions != "open":
+            if method.questions == "multiple_choice":
+                options = "\n".join(f"({letter}). {label}" for letter, _, label in lettered_options(scale))
+                statement = item.text[:1].lower() + item.text[1:]
+                text = MULTIPLE_CHOICE_PROMPT.format(statement_lower=statement.rstrip("."), options=options)
+            elif method.questions != "open":
                 template = SELF_REPORT_COT_PROMPT if method.cot else SELF_REPORT_PROMPT
                 text = template.format(statement=item.text, low=low, high=high, anchors=anchors)
             else:
@@ -408,7 +419,12 @@ class Nodes:
                 distributions[e.item_id] = own[e.item_id]
                 values[e.item_id] = own[e.item_id]["expected"]
                 continue
-            v = parse_self_report(e.answer, allowed, cot=method.cot)
+            if method.questions == "multiple_choice":
+                v = parse_multiple_choice(
+                    e.answer, {letter: value for letter, value, _ in lettered_options(scale)}
+                )
+            else:
+                v = parse_self_report(e.answer, allowed, cot=method.cot)
             if v is None:
                 fallback.append(e)
             else:
