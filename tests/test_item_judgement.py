@@ -146,3 +146,23 @@ def test_plain_sr_ignores_probabilities() -> None:
     )
     assert set(out["item_values"].values()) == {4.0}  # the sampled digit
     assert not any("distribution" in a for a in out["transcript"])
+
+
+def test_a_token_that_is_not_a_choice_is_not_read_as_one() -> None:
+    """A reply that starts "The statement ..." puts a sliver of mass on digits: no distribution."""
+    meta = {
+        "logprobs": {
+            "content": [
+                {
+                    "token": "The",
+                    "logprob": math.log(0.9),
+                    "top_logprobs": [
+                        {"token": "The", "logprob": math.log(0.9)},
+                        {"token": "4", "logprob": math.log(0.01)},
+                    ],
+                },
+                {"token": " statement", "logprob": math.log(0.9), "top_logprobs": []},
+            ]
+        }
+    }
+    assert logprob_mass(meta, [1, 2, 3, 4, 5]) is None

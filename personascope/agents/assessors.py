@@ -475,21 +475,28 @@ def parse_self_report(text: str, values: Sequence[int], *, cot: bool) -> int | N
 TOP_LOGPROBS = 20
 
 
+#: Least probability mass a token must put on the options to be read as the choice.
+MIN_OPTION_MASS = 0.5
+
+
 def logprob_mass(response_metadata: dict[str, Any], options: Sequence[int]) -> dict[float, float] | None:
-    """Probability mass per option from the first answer token's top log-probabilities
-    (an OpenAI-style ``logprobs.content[0].top_logprobs`` list); ``None`` when the
-    response carries none. Tokens are compared stripped ("5", " 5")."""
+    """Probability mass per option at the first answer token that is a choice: the first
+    token whose top log-probabilities (OpenAI-style ``logprobs.content[i].top_logprobs``)
+    put at least :data:`MIN_OPTION_MASS` on the option labels ("Answer: 4" reads the
+    "4"). ``None`` when the response carries no log-probabilities or no token is a choice
+    (the text is then parsed instead). Tokens are compared stripped ("5", " 5")."""
     content = ((response_metadata or {}).get("logprobs") or {}).get("content") or []
     for entry in content:
-        token = str(entry.get("token", "")).strip()
-        if not token:  # leading whitespace tokens carry no choice
-            continue
         mass = {float(v): 0.0 for v in options}
-        for alt in entry.get("top_logprobs") or [{"token": token, "logprob": entry.get("logprob", 0.0)}]:
+        alternatives = entry.get("top_logprobs") or [
+            {"token": entry.get("token", ""), "logprob": entry.get("logprob")}
+        ]
+        for alt in alternatives:
             label = str(alt.get("token", "")).strip()
-            if label.lstrip("-").isdigit() and float(label) in mass:
-                mass[float(label)] += math.exp(float(alt.get("logprob", -math.inf)))
-        return mass
+            if alt.get("logprob") is not None and label.lstrip("-").isdigit() and float(label) in mass:
+                mass[float(label)] += math.exp(float(alt["logprob"]))
+        if sum(mass.values()) >= MIN_OPTION_MASS:
+            return mass
     return None
 
 
