@@ -168,6 +168,8 @@ def test_evaluate_writes_csv_and_alignment(
 ) -> None:
     assert main(["evaluate", str(experiment), "--out", str(tmp_path / "a")]) == 0
     assert not (tmp_path / "a" / "alignment.csv").exists()  # the profiles are labelled on ipip-bfm-50 only
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "validity: never measured for oc with assessor fake:assessor" in printed
     assert (
         main(["evaluate", str(experiment), "--labels", str(labels_file), "--out", str(tmp_path / "b")]) == 0
     )

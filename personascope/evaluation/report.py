@@ -34,6 +34,7 @@ from personascope.evaluation.alignment import GROUP_COLUMNS, predicted_type
 from personascope.evaluation.faithfulness import faithfulness_table
 from personascope.evaluation.reliability import icc, krippendorff_alpha
 from personascope.evaluation.sensitivity import sensitivity_tables
+from personascope.evaluation.summary import score_summary, validity_notes
 from personascope.evaluation.tables import experiment_tables, item_level, keyed_items
 from personascope.evaluation.units import dimension_info, scores_in_label_units
 from personascope.records import RunRecord
@@ -790,11 +791,15 @@ def experiment_report(
         raise InputError(exp, results.RESULTS_FILE, "no results in this directory (run an experiment first)")
     crs_file = exp / "behavior" / "crs.csv"
     crs = pd.read_csv(crs_file) if crs_file.exists() else None
-    return build_report(
-        results.load(exp),
+    scores = results.load(exp)
+    report = build_report(
+        scores,
         results.load_items(exp),
         records if records is not None else results.run_records(exp),
         labels,
         crs,
         read_validity(validity if validity is not None else exp / VALIDITY_FILE),
     )
+    # Beside the scores, how valid each configuration was measured to be (or that it never was).
+    report.notes += validity_notes(score_summary(scores), exp)
+    return report
