@@ -85,7 +85,10 @@ class ValiditySpec(BaseModel):
     interviewer_model: str = "local"
     temperatures: list[float] = Field(default_factory=lambda: [0.0], min_length=1)
     trials: int = Field(default=1, ge=1)
-    concurrency: int = Field(default=2, ge=1)
+    # One run at a time: the embedded server answers one request at a time, and two runs'
+    # prompts interleaved defeat its prefix cache (each persona's long description is shared
+    # by its 50 items); raise it for a fleet or a hosted endpoint.
+    concurrency: int = Field(default=1, ge=1)
     run_concurrency: int = Field(default=4, ge=1)
     known_groups: bool = Field(default=False, description="Also run the shipped labelled characters.")
     database: str | None = None
