@@ -187,3 +187,38 @@ def test_pipeline_end_to_end_on_the_embedded_model(tmp_path: Path) -> None:
         assert cache.stat().st_size == size
     finally:
         local_server.stop_all()
+
+
+def test_item_judgement_reads_the_embedded_models_probabilities() -> None:
+    """The embedded server returns token log-probabilities, and oc_item scores from them:
+    an unambiguous "yes" lands above the midpoint, an unambiguous "no" below it."""
+    import asyncio
+
+    from personascope.agents.assessors import Entry, Participant, judge_item
+    from personascope.scales import load_scale
+
+    scale = load_scale("ipip-bfm-50")
+    model = resolve_model("local", ModelParams(max_tokens=3))
+    who = Participant(names=["Holmes"], experimenter="Watson")
+    yes = Entry(
+        "E1",
+        "Are you the life of the party?",
+        "Yes, absolutely, that describes me.",
+        "Am the life of the party.",
+    )
+    no = Entry(
+        "E1",
+        "Are you the life of the party?",
+        "No, not at all, that does not describe me.",
+        "Am the life of the party.",
+    )
+    try:
+        (d_yes, r_yes), (d_no, _) = (
+            asyncio.run(judge_item(model, scale, yes, who)),
+            asyncio.run(judge_item(model, scale, no, who)),
+        )
+        assert d_yes is not None and d_no is not None
+        assert r_yes.extra["source"] == "logprobs" and 0 < d_yes.coverage <= 1
+        assert d_yes.expected > 3 > d_no.expected
+    finally:
+        local_server.stop_all()
