@@ -82,11 +82,24 @@ def test_dry_run_prints_the_plan_and_calls_nothing(
 ) -> None:
     from personascope.cli import main
 
-    args = ["run", "--character", "alice", "--scale", "ipip-bfm-50", "--model", "fake:echo"]
+    args = [
+        "run",
+        "--character",
+        "alice",
+        "--scale",
+        "ipip-bfm-50",
+        "--model",
+        "fake:echo",
+        "--method",
+        "er_batch",
+    ]
     assert main([*args, "--dir", str(tmp_path / "x"), "--dry-run"]) == 0
     out = capsys.readouterr().out
     # 50 RPA calls + ER_batch's 15 (10 items per dimension: batches of 4, 3, 3)
     assert "1 run(s) to do, 0 already finished; 65 model calls" in out
+    # the CLI's default, oc_item: one judgement per answer
+    assert main([*args[:-2], "--dir", str(tmp_path / "z"), "--dry-run"]) == 0
+    assert "100 model calls" in capsys.readouterr().out
     assert not (tmp_path / "x").exists()
     assert main([*args, "--dir", str(tmp_path / "y"), "--limit", "5", "--dry-run"]) == 0
     assert "6 model calls" in capsys.readouterr().out

@@ -8,7 +8,7 @@ from pathlib import Path
 from personascope.cli._common import Subparsers, arg, command
 from personascope.cli._plan import DRY_RUN, LIMIT, limited, print_plan
 from personascope.cli._progress import print_scores, run_with_progress
-from personascope.methods import method_ids
+from personascope.methods import DEFAULT_METHOD, method_ids
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -19,7 +19,7 @@ def _run(args: argparse.Namespace) -> int:
     spec = single_run_spec(
         args.character,
         args.scale,
-        method=args.method,
+        method=args.method or DEFAULT_METHOD,
         model=args.model,
         assessor=args.assessor,
         temperature=args.temperature,
@@ -45,7 +45,12 @@ def register(sub: Subparsers) -> None:
         _run,
         arg("--character", required=True, help="shipped id or profile file"),
         arg("--scale", required=True, help="built-in id or scale file"),
-        arg("--method", default=None, choices=method_ids(), help="assessment method (default: er_batch)"),
+        arg(
+            "--method",
+            default=None,
+            choices=method_ids(),
+            help=f"assessment method (default: {DEFAULT_METHOD}, chosen by the validity study)",
+        ),
         arg(
             "--model",
             default=None,

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from personascope.cli._common import Subparsers, arg, command, fmt, print_table
-from personascope.methods import method_ids
+from personascope.methods import DEFAULT_METHOD, method_ids
 
 
 def _ci(row: object, stat: str) -> str:
@@ -73,7 +73,9 @@ def register(sub: Subparsers) -> None:
         arg("--scale", default="ipip-bfm-50", help="built-in id or scale file"),
         arg("--personas", type=int, default=8, help="personas (a power of two; --graded: a multiple of 5)"),
         arg("--graded", action="store_true", help="five levels per dimension instead of high/low"),
-        arg("--method", nargs="+", default=["er_batch"], choices=method_ids(), help="methods to validate"),
+        arg(
+            "--method", nargs="+", default=[DEFAULT_METHOD], choices=method_ids(), help="methods to validate"
+        ),
         arg(
             "--rpa",
             nargs="+",
