@@ -222,3 +222,59 @@ def test_item_judgement_reads_the_embedded_models_probabilities() -> None:
         assert d_yes.expected > 3 > d_no.expected
     finally:
         local_server.stop_all()
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                stat = (proc / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(proc.name))
+    return out
+
+
+def test_sigterm_stops_the_embedded_servers(tmp_path: Path) -> None:
+    """`kill <pid>` of a run: the model servers it started (in sessions of their own) stop too."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cmd = [
+        sys.executable,
+        "-m",
+        "personascope.cli",
+        "run",
+        "--character",
+        "alice",
+        "--scale",
+        "ipip-bfm-50",
+        "--model",
+        "local:smollm2",
+        "--assessor",
+        "local:smollm2",
+        "--dir",
+        str(tmp_path / "exp"),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
+    try:
+        deadline = time.monotonic() + 120
+        servers: list[int] = []
+        while time.monotonic() < deadline and not servers and proc.poll() is None:
+            servers = _children(proc.pid)
+            time.sleep(0.5)
+        assert servers, "the run started no model server"
+        time.sleep(2)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        assert proc.returncode == 130
+        assert proc.stderr is not None and "--resume" in proc.stderr.read().decode()
+        time.sleep(1)
+        assert not [pid for pid in servers if _alive(pid)], "a model server outlived its run"
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -6,6 +6,7 @@ exit code 2; so is a missing prerequisite (:class:`ConfigurationError`).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -75,7 +76,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # A plain SIGTERM kills Python without running atexit: the embedded model servers (in
+    # sessions of their own, so the signal does not reach them) would be left running.
+    # As an interrupt, it stops them and says how to resume.
+    raise KeyboardInterrupt
+
+
 def _entry() -> None:  # pragma: no cover - the console script
+    signal.signal(signal.SIGTERM, _terminate)
     sys.exit(main())
 
 
