@@ -141,6 +141,8 @@ def note(
     verdict = (
         "passes" if found.passes else f"BELOW the {THRESHOLD:.0%} threshold: do not interpret these scores"
     )
+    if found.assessor_only and rpa_model != ORACLE:
+        verdict += f"; the RPA {rpa_model} itself is not validated"
     return (
         f"validity of {what}: persona recovery H/L accuracy {found.hl_accuracy:.2f}{ci}, r {found.r:.2f} "
         f"over {found.n} personas ({found.source}) — {verdict}"

@@ -247,7 +247,7 @@ def write_tables(exp: Path, spec: ValiditySpec, scale: Scale, persona_files: dic
     table = recovery(exp, spec, scale, persona_files)
     table.to_csv(out / "recovery.csv", index=False)
     if not table.empty:
-        summary = table.rename(columns={"pearson": "r"})
+        summary = table.rename(columns={"pearson": "r", "pearson_lo": "r_lo", "pearson_hi": "r_hi"})
         summary.to_csv(out / SUMMARY_FILE, index=False)
         # Later runs of these configurations anywhere on this machine say how valid they are.
         record_study(summary, f"study in {out}")
