@@ -52,7 +52,9 @@ def test_experiment_survives_twenty_percent_faults(tmp_path: Path) -> None:
         "empty",
         "ignore_schema",
     }, faulty.injected
-    assert sum(faulty.injected.values()) > 100
+    # About 420 distinct calls (RPA answers are cached across the two methods) plus their
+    # retries at a 20 % fault rate: about 100 faults; the count depends on arrival order.
+    assert sum(faulty.injected.values()) > 80
     expected = _by_run(tmp_path / "clean")
     got = _by_run(tmp_path / "faulty")
     assert got.keys() == expected.keys() and len(got) == 12
