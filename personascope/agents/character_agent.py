@@ -63,6 +63,13 @@ class CharacterState(TypedDict):
     memories: Annotated[list[str], operator.add]
 
 
+class CharacterUpdate(TypedDict, total=False):
+    """What the character agent's nodes write."""
+
+    messages: list[BaseMessage]
+    memories: list[str]
+
+
 def build_character_agent_graph(
     character: Character,
     model: BaseChatModel,
@@ -79,7 +86,7 @@ def build_character_agent_graph(
     checkpoint.
     """
 
-    def retrieve_memories(state: CharacterState) -> dict[str, Any]:
+    def retrieve_memories(state: CharacterState) -> CharacterUpdate:
         question = str(state["messages"][-1].content) if state["messages"] else ""
         found = (
             store.retrieve(character, question, k=k, max_chars=max_chars)
@@ -90,7 +97,7 @@ def build_character_agent_graph(
             rec.memories = [*(rec.memories or []), *found]
         return {"memories": found}
 
-    async def answer_in_character(state: CharacterState) -> dict[str, Any]:
+    async def answer_in_character(state: CharacterState) -> CharacterUpdate:
         memories = "\n".join(f"- {m}" for m in state["memories"]) or NO_MEMORIES
         system = ROLE_PLAY_SYSTEM_PROMPT.format(
             description=character.description.strip(),

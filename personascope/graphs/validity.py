@@ -38,6 +38,7 @@ from personascope.evaluation.recovery import (
 )
 from personascope.graphs.runner import ExperimentSpec, RunOutcome, run_experiment
 from personascope.memories.characters import builtin_character_ids, load_character
+from personascope.methods import DEFAULT_METHOD
 from personascope.scales import Scale, load_scale
 
 VALIDITY_DIR = "validity"
@@ -79,7 +80,7 @@ class ValiditySpec(BaseModel):
         default=8, ge=4, le=64, description="Personas (a power of two; graded: a multiple of 5)."
     )
     graded: bool = Field(default=False, description="Five levels per dimension instead of high/low.")
-    methods: list[str] = Field(default_factory=lambda: ["er_batch"], min_length=1)
+    methods: list[str] = Field(default_factory=lambda: [DEFAULT_METHOD], min_length=1)
     rpa_models: list[str] = Field(default_factory=lambda: ["local"], min_length=1)
     assessor_models: list[str] = Field(default_factory=lambda: ["local"], min_length=1)
     interviewer_model: str = "local"
