@@ -119,6 +119,10 @@ def usage_counts(handler: UsageMetadataCallbackHandler) -> dict[str, dict[str, i
     return counts
 
 
+def _failure(item_id: str, dimension: str, kind: str, reason: str | None) -> Failure:
+    return Failure(stage="assessment", item_id=item_id, dimension=dimension, kind=kind, reason=reason)
+
+
 def split_batches(items: Sequence[T], n: int = 4) -> list[list[T]]:
     """InCharacter's ER_batch split: chunks of ``n``, the last topped up to ``n − 1`` by
     borrowing from earlier chunks; fewer than ``2(n − 1)`` entries stay one batch.
@@ -258,29 +262,14 @@ async def convert_entries(
         for e in batch:
             item = items[e.item_id]
             if e.item_id not in choices:
-                reason = rec.error or "no choice returned"
                 failures.append(
-                    Failure(
-                        stage="assessment",
-                        item_id=e.item_id,
-                        dimension=item.dimension,
-                        kind="unparsed",
-                        reason=reason,
-                    )
+                    _failure(e.item_id, item.dimension, "unparsed", rec.error or "no choice returned")
                 )
                 continue
             choice = choices[e.item_id]
             if choice is None:
                 reason = "assessor chose 'x' (refusal or no evidence)"
-                failures.append(
-                    Failure(
-                        stage="assessment",
-                        item_id=e.item_id,
-                        dimension=item.dimension,
-                        kind="no_evidence",
-                        reason=reason,
-                    )
-                )
+                failures.append(_failure(e.item_id, item.dimension, "no_evidence", reason))
                 values[e.item_id] = None
             elif pole is not None and item.key == "-":
                 # d-OC rates the pole; a reverse-keyed item's agreement is the mirror image.
