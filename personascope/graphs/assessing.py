@@ -194,15 +194,7 @@ async def judge_entries(
     for entry, (dist, rec) in zip(batch_entries, results, strict=True):
         outputs.append(call_output(rec))
         if dist is None:
-            failures.append(
-                Failure(
-                    stage="assessment",
-                    item_id=entry.item_id,
-                    dimension=items[entry.item_id].dimension,
-                    kind="unparsed",
-                    reason=rec.error,
-                )
-            )
+            failures.append(_failure(entry.item_id, items[entry.item_id].dimension, "unparsed", rec.error))
             continue
         values[entry.item_id] = dist.expected
         source: Literal["logprobs", "sampled"] = (
@@ -331,10 +323,5 @@ async def rate_entries(
             )
         )
         if score is None:
-            failures += [
-                Failure(
-                    stage="assessment", item_id=e.item_id, dimension=dim.id, kind="unparsed", reason=rec.error
-                )
-                for e in batch
-            ]
+            failures += [_failure(e.item_id, dim.id, "unparsed", rec.error) for e in batch]
     return ratings, failures
