@@ -60,25 +60,31 @@ def flags(transcript: Sequence[Answer]) -> list[Flag]:
     ]
 
 
+def injection_failures(flagged: Sequence[Flag], scale: Scale, score_flagged: bool = False) -> list[Failure]:
+    """One ``injection`` failure per flagged answer left out of assessment (none when
+    ``score_flagged``)."""
+    items = scale.item_map
+    return [
+        Failure(
+            stage="answer",
+            item_id=f["item_id"],
+            dimension=items[f["item_id"]].dimension,
+            kind="injection",
+            reason=f"flagged as an attempt to steer the assessor ({len(f['signals'])} signal(s)); not scored",
+        )
+        for f in ([] if score_flagged else flagged)
+        if f["item_id"] in items
+    ]
+
+
 def scorable(
     transcript: Sequence[Answer], scale: Scale, score_flagged: bool = False
 ) -> tuple[list[Entry], list[Failure]]:
     """The entries the assessor may score, and one ``injection`` failure per flagged answer
     left out (all are scored when ``score_flagged``)."""
-    items = scale.item_map
-    flagged = {} if score_flagged else {f["item_id"]: f["signals"] for f in flags(transcript)}
-    failures = [
-        Failure(
-            stage="answer",
-            item_id=item_id,
-            dimension=items[item_id].dimension,
-            kind="injection",
-            reason=f"flagged as an attempt to steer the assessor ({len(signals)} signal(s)); not scored",
-        )
-        for item_id, signals in flagged.items()
-        if item_id in items
-    ]
-    return [e for e in entries(transcript, scale) if e.item_id not in flagged], failures
+    failures = injection_failures(flags(transcript), scale, score_flagged)
+    left_out = {f["item_id"] for f in failures}
+    return [e for e in entries(transcript, scale) if e.item_id not in left_out], failures
 
 
 def answer_failures(transcript: Sequence[Answer]) -> list[Failure]:

@@ -366,11 +366,11 @@ class Nodes:
         self, state: AssessmentState, failures: list[Failure], usage: Any, ctx: Context
     ) -> AssessmentResults:
         transcript = state["transcript"]
-        scale = load_scale(state["scale"])
-        injected = assessing.scorable(transcript, scale, ctx.score_flagged)[1]
+        flagged = assessing.flags(transcript)
+        injected = assessing.injection_failures(flagged, load_scale(state["scale"]), ctx.score_flagged)
         return {
             "failures": assessing.answer_failures(transcript) + injected + failures,
-            "flags": assessing.flags(transcript),
+            "flags": flagged,
             "usage": {"assessor": assessing.usage_counts(usage)},
         }
 
