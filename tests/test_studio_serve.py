@@ -27,6 +27,8 @@ RUN = [
     "fake:echo",
     "--assessor",
     "fake:neutral",
+    "--method",
+    "er_batch",  # the history below walks ER's nodes; fake:neutral answers as an expert rater
 ]
 
 
