@@ -78,7 +78,8 @@ class Method:
     probabilities : bool
         Score an item as the probability-weighted mean over the option tokens, from the
         token log-probabilities the endpoint returns (the RPA's for self-report, the
-        assessor's for item judgement); the sampled option where there are none.
+        assessor's for item judgement and expert rating); the sampled option where there
+        are none.
     """
 
     id: str
@@ -201,6 +202,16 @@ BUILTIN_METHODS: tuple[Method, ...] = (
         assessor="dimension_rating",
         level="dimension",
         dimension_specific=True,
+    ),
+    Method(
+        id="er_prob",
+        description="expert rating in batches, scored from probabilities: an analysis, then one digit "
+        "whose option-token probabilities give the rating (the sampled digit without log-probabilities)",
+        questions="open",
+        assessor="dimension_rating",
+        level="dimension",
+        dimension_specific=True,
+        probabilities=True,
     ),
 )
 

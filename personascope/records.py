@@ -112,6 +112,9 @@ class DimensionRating(TypedDict):
     analysis: str | None
     error: str | None
     attempts: int
+    #: The rating as a distribution over the options (``er_prob``): its expected value is
+    #: ``score``, its variance and confidence go into the dimension's ``score_sd``.
+    distribution: NotRequired[ItemDistribution]
 
 
 class AssessorOutput(TypedDict, total=False):
@@ -131,6 +134,7 @@ class AssessorOutput(TypedDict, total=False):
     item_ids: list[str]
     score: float | None
     analysis: str | None
+    distribution: ItemDistribution
 
 
 class RPAProvenance(BaseModel):

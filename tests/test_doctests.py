@@ -18,6 +18,7 @@ MODULES = [
     "personascope.agents.models",
     "personascope.agents.rpa_specs",
     "personascope.agents.assessors",
+    "personascope.agents.rating",
     "personascope.graphs.assessing",
     "personascope.evaluation.summary",
     "personascope.evaluation.recovery",

@@ -52,7 +52,7 @@ def third_party_method(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
 def test_the_six_incharacter_methods() -> None:
     incharacter = ["sr", "sr_cot", "oc", "d_oc", "er_all", "er_batch"]
     assert [m.id for m in BUILTIN_METHODS if m.id in incharacter] == incharacter
-    assert {m.id for m in BUILTIN_METHODS} - set(incharacter) == {"oc_item", "sr_prob", "mc"}
+    assert {m.id for m in BUILTIN_METHODS} - set(incharacter) == {"oc_item", "sr_prob", "mc", "er_prob"}
     by_id = available_methods()
     item_level = {m for m in by_id if by_id[m].item_level}
     assert item_level == {"sr", "sr_cot", "oc", "d_oc", "oc_item", "sr_prob", "mc"}

@@ -1,4 +1,5 @@
-"""Assessors: turn interview answers into option choices (OC, d-OC) or dimension ratings (ER).
+"""Assessors: turn interview answers into option choices (OC, d-OC) and item judgements
+(expert rating, ER: :mod:`personascope.agents.rating`).
 
 Answers are untrusted text. They are anonymised (the character's names become
 "the participant", the experimenter "the experimenter"), escaped, delimited with
@@ -20,20 +21,17 @@ from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, Field, create_model, model_validator
+from pydantic import BaseModel, create_model
 
 from personascope.agents.prompts import (
     DATA_NOTICE,
     DIMENSION_OPTION_CONVERSION_PROMPT,
-    EXPERT_RATING_PROMPT,
     ITEM_JUDGEMENT_INPUT,
     ITEM_JUDGEMENT_PROMPT,
-    ONE_SCORE_OUTPUT,
     OPTION_CONVERSION_PROMPT,
     RETRY_NOTE,
-    TWO_SCORE_OUTPUT,
 )
-from personascope.scales.schema import Dimension, Scale, ScoringMode
+from personascope.scales.schema import Dimension, Scale
 from personascope.scales.scoring import OptionDistribution, ScoringError, option_distribution
 
 PARTICIPANT = "the participant"
@@ -232,57 +230,6 @@ def _literal(values: Sequence[Any]) -> Any:
     return Literal.__getitem__(tuple(values))
 
 
-@lru_cache(maxsize=64)
-def rating_schema(low: int, high: int) -> type[BaseModel]:
-    """Expert rating: any number in ``[low, high]`` (as InCharacter accepts), analysis first."""
-    fields: dict[str, Any] = {
-        "analysis": (str, Field(description="Brief analysis of the evidence in the answers.")),
-        "score": (float, Field(ge=low, le=high, description=f"Rating from {low} to {high}.")),
-    }
-    return create_model("DimensionRating", **fields)
-
-
-class _PolePercentages(BaseModel):
-    first: float = Field(ge=0, le=100)
-    second: float = Field(ge=0, le=100)
-
-    @model_validator(mode="after")
-    def _sums_to_100(self) -> _PolePercentages:
-        # InCharacter asserts an exact 100; half a point of rounding is tolerated here.
-        if abs(self.first + self.second - 100.0) > 0.5:
-            raise ValueError(f"the percentages must sum to 100, got {self.first + self.second:g}")
-        return self
-
-
-@lru_cache(maxsize=64)
-def percent_schema(first: str, second: str) -> type[BaseModel]:
-    """Expert rating of a two-pole (16Personalities) dimension as InCharacter asks for it: the
-    percentage of each pole, summing to 100 (its ``two_score_output``)."""
-    poles = create_model(
-        "PolePercentages",
-        __base__=_PolePercentages,
-        first=(float, Field(ge=0, le=100, alias=first)),
-        second=(float, Field(ge=0, le=100, alias=second)),
-    )
-    fields: dict[str, Any] = {
-        "analysis": (str, Field(description="Brief analysis of the evidence in the answers.")),
-        "result": (poles, Field(description=f"Percentage of {first} and of {second}, summing to 100.")),
-    }
-    return create_model("PoleRating", **fields)
-
-
-def two_poles(scale: Scale, dimension: Dimension) -> tuple[str, str] | None:
-    """The two poles an expert rates in percent: a percent-scored scale's dimension named
-    "A/B" (16Personalities: the first letter is the scored pole), else ``None``."""
-    if scale.scoring is not ScoringMode.PERCENT:
-        return None
-    if "/" in dimension.id:
-        first, _, second = dimension.id.partition("/")
-        return first.strip(), second.strip()
-    low_pole, high_pole = _poles(dimension)
-    return high_pole, low_pole
-
-
 def choices_schema(ids: Sequence[str], values: Sequence[int]) -> type[BaseModel]:
     return _choices_schema(tuple(ids), tuple(values))
 
@@ -301,75 +248,6 @@ class Participant:
 
     names: list[str]
     experimenter: str
-
-
-async def rate_dimension(
-    model: BaseChatModel,
-    scale: Scale,
-    dimension: Dimension,
-    entries: Sequence[Entry],
-    who: Participant,
-    *,
-    anonymize_names: bool = True,
-    retries: int = 2,
-) -> tuple[float | None, CallRecord]:
-    """Expert rating (ER) of one dimension from a batch of answers.
-
-    Returns the rating in the scale's response units (any number in range, as
-    InCharacter accepts). A two-pole percent dimension (16Personalities) is rated as
-    InCharacter does, as two percentages summing to 100; the first pole's percentage
-    ``p`` is returned as ``low + p / 100 · (high − low)``, which the percent scoring
-    turns back into ``p``.
-    """
-    low, high = scale.range
-    low_pole, high_pole = _poles(dimension)
-    experimenter = EXPERIMENTER if anonymize_names else who.experimenter
-    participant = PARTICIPANT if anonymize_names else who.names[0]
-    poles = two_poles(scale, dimension)
-    if poles is None:
-        output = ONE_SCORE_OUTPUT.format(
-            participant=participant,
-            dimension=dimension.name,
-            low=low,
-            high=high,
-            anchors=pole_anchors(low, high, low_pole, high_pole),
-            high_pole=high_pole,
-            low_pole=low_pole,
-        )
-        schema = rating_schema(low, high)
-    else:
-        output = TWO_SCORE_OUTPUT.format(participant=participant, first=poles[0], second=poles[1])
-        schema = percent_schema(*poles)
-    system = EXPERT_RATING_PROMPT.format(
-        dimension=dimension.name,
-        scale_name=scale.name,
-        description=dimension.description or dimension.name,
-        experimenter=experimenter,
-        participant=participant,
-        data_notice=DATA_NOTICE,
-        output=output,
-    )
-    user = "Our conversation:\n\n" + _block(entries, experimenter, with_statement=False)
-    if anonymize_names:
-        system = anonymize(system, who.names, who.experimenter)
-        user = anonymize(user, who.names, who.experimenter)
-    parsed, error, attempts = await _structured(
-        model, schema, [SystemMessage(system), HumanMessage(user)], retries
-    )
-    record = CallRecord(
-        "er",
-        [e.item_id for e in entries],
-        parsed.model_dump(by_alias=True) if parsed else None,
-        error,
-        attempts,
-        prompt_chars=len(system) + len(user),
-    )
-    if parsed is None:
-        return None, record
-    if poles is None:
-        return float(parsed.score), record  # type: ignore[attr-defined]
-    share = float(parsed.result.first)  # type: ignore[attr-defined]
-    return low + share / 100.0 * (high - low), record
 
 
 async def convert_options(
@@ -485,8 +363,35 @@ def logprob_mass(response_metadata: dict[str, Any], options: Sequence[int]) -> d
     put at least :data:`MIN_OPTION_MASS` on the option labels ("Answer: 4" reads the
     "4"). ``None`` when the response carries no log-probabilities or no token is a choice
     (the text is then parsed instead). Tokens are compared stripped ("5", " 5")."""
+    return _first_choice(_logprob_tokens(response_metadata), options)
+
+
+def logprob_mass_after(
+    response_metadata: dict[str, Any], marker: str, options: Sequence[int]
+) -> dict[float, float] | None:
+    """As :func:`logprob_mass`, reading only the tokens after the last ``marker`` in the
+    reply ("... analysis ... Score: 4" reads the "4", never a digit of the analysis).
+    ``None`` when the marker is absent or no token after it is a choice."""
+    tokens = _logprob_tokens(response_metadata)
+    text = "".join(str(t.get("token", "")) for t in tokens)
+    at = text.rfind(marker)
+    if at < 0:
+        return None
+    end, pos, after = at + len(marker), 0, []
+    for t in tokens:
+        pos += len(str(t.get("token", "")))
+        if pos > end:  # the token ends beyond the marker: it is (or straddles into) the value
+            after.append(t)
+    return _first_choice(after, options)
+
+
+def _logprob_tokens(response_metadata: dict[str, Any]) -> list[dict[str, Any]]:
     content = ((response_metadata or {}).get("logprobs") or {}).get("content") or []
-    for entry in content:
+    return [t for t in content if isinstance(t, dict)]
+
+
+def _first_choice(tokens: Sequence[dict[str, Any]], options: Sequence[int]) -> dict[float, float] | None:
+    for entry in tokens:
         mass = {float(v): 0.0 for v in options}
         alternatives = entry.get("top_logprobs") or [
             {"token": entry.get("token", ""), "logprob": entry.get("logprob")}

@@ -85,6 +85,14 @@ TWO_SCORE_OUTPUT = """Give the percentage of each of the two categories, {first}
 Reply in JSON with a brief "analysis" of the evidence first, then "result": {{"{first}": <percentage>,
 "{second}": <percentage>}}."""
 
+# ER scored from probabilities (method er_prob): free-text analysis first, then the rating as
+# one digit after a fixed marker, so the rating token's log-probabilities can be read.
+PROBABILITY_SCORE_OUTPUT = """Rate how strongly {participant} shows {dimension}, from {low} to {high}:
+{anchors}
+Higher scores mean MORE {high_pole}; lower scores mean more {low_pole}.
+First write a brief analysis of the evidence in the answers (two or three sentences). Then end
+with a last line "Score: N", where N is one whole number from {low} to {high}."""
+
 OPTION_CONVERSION_PROMPT = """You convert interview answers into questionnaire choices.
 For each numbered sample below you get a questionnaire statement, the question {experimenter} asked
 and {participant}'s answer. Decide how strongly {participant} agrees with the statement, judging

@@ -22,8 +22,8 @@ from personascope.agents.assessors import (
     convert_options,
     injection_signals,
     judge_item,
-    rate_dimension,
 )
+from personascope.agents.rating import rate_dimension, rate_dimension_probabilities
 from personascope.graphs import variants
 from personascope.graphs.context import Context
 from personascope.memories.characters import Character
@@ -34,6 +34,9 @@ from personascope.scales.schema import Dimension
 from personascope.scales.scoring import OptionDistribution
 
 T = TypeVar("T")
+
+#: One expert-rating call: its score, its distribution (er_prob) and its record.
+_Rated = tuple[float | None, ItemDistribution | None, CallRecord]
 
 
 def participant(character: Character) -> Participant:
@@ -285,7 +288,8 @@ async def rate_entries(
     character: Character,
     answered: list[Entry],
 ) -> tuple[list[DimensionRating], list[Failure]]:
-    """Expert rating (ER_all / ER_batch) of every dimension; a failed call fails its items."""
+    """Expert rating (ER_all / ER_batch; er_prob from the rating token's probabilities) of every
+    dimension; a failed call fails its items."""
     items = scale.item_map
     jobs: list[tuple[Dimension, list[Entry]]] = []
     for dim in scale.dimensions:
@@ -301,33 +305,52 @@ async def rate_entries(
             batches = split_batches(of_dim, max(2, size))
         jobs += [(dim, b) for b in batches]
     sem = asyncio.Semaphore(max(1, ctx.concurrency))
+    anonymize_names = method.anonymize if ctx.anonymize is None else ctx.anonymize
 
-    async def run(dim: Dimension, batch: list[Entry]) -> tuple[float | None, CallRecord]:
+    async def run(dim: Dimension, batch: list[Entry]) -> _Rated:
         async with sem:
-            return await rate_dimension(
+            if method.probabilities:
+                dist, rec = await rate_dimension_probabilities(
+                    model,
+                    scale,
+                    dim,
+                    batch,
+                    participant(character),
+                    anonymize_names=anonymize_names,
+                    retries=ctx.parse_retries,
+                )
+                if dist is None:
+                    return None, None, rec
+                source: Literal["logprobs", "sampled"] = (
+                    "logprobs" if rec.extra.get("source") == "logprobs" else "sampled"
+                )
+                return dist.expected, item_distribution(dist, source), rec
+            score, rec = await rate_dimension(
                 model,
                 scale,
                 dim,
                 batch,
                 participant(character),
-                anonymize_names=method.anonymize if ctx.anonymize is None else ctx.anonymize,
+                anonymize_names=anonymize_names,
                 retries=ctx.parse_retries,
             )
+            return score, None, rec
 
     results = await asyncio.gather(*(run(d, b) for d, b in jobs))
     ratings: list[DimensionRating] = []
     failures: list[Failure] = []
-    for (dim, batch), (score, rec) in zip(jobs, results, strict=True):
-        ratings.append(
-            DimensionRating(
-                dimension=dim.id,
-                item_ids=[e.item_id for e in batch],
-                score=score,
-                analysis=(rec.output or {}).get("analysis"),
-                error=rec.error,
-                attempts=rec.attempts,
-            )
+    for (dim, batch), (score, dist, rec) in zip(jobs, results, strict=True):
+        rating = DimensionRating(
+            dimension=dim.id,
+            item_ids=[e.item_id for e in batch],
+            score=score,
+            analysis=(rec.output or {}).get("analysis"),
+            error=rec.error,
+            attempts=rec.attempts,
         )
+        if dist is not None:
+            rating["distribution"] = dist
+        ratings.append(rating)
         if score is None:
             failures += [_failure(e.item_id, dim.id, "unparsed", rec.error) for e in batch]
     return ratings, failures

@@ -454,7 +454,7 @@ class Nodes:
         }
 
     async def rate_dimensions(self, state: AssessmentState, runtime: Runtime[Context]) -> AssessmentResults:
-        """Expert rating (ER_all, ER_batch): the assessor rates each dimension from answers."""
+        """Expert rating (ER_all, ER_batch, er_prob): the assessor rates each dimension from answers."""
         ctx = context_of(runtime)
         scale = load_scale(state["scale"])
         character = variants.persona(ctx, load_character(state["character"]))
@@ -507,7 +507,13 @@ class Nodes:
             )
         else:
             ratings = [
-                Rating(dimension=r["dimension"], item_ids=r["item_ids"], score=r["score"])
+                Rating(
+                    dimension=r["dimension"],
+                    item_ids=r["item_ids"],
+                    score=r["score"],
+                    variance=r["distribution"]["variance"] if "distribution" in r else None,
+                    confidence=r["distribution"]["confidence"] if "distribution" in r else None,
+                )
                 for r in state.get("dimension_ratings") or []
             ]
             failed_ids = {d: sorted(ids) for d, ids in failed.items()}

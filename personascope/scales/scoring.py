@@ -340,13 +340,17 @@ def _dimension_score(
 
 class Rating(BaseModel):
     """One dimension-level rating: the assessor's score (item-mean units, on the scale's
-    response range) of the answers to ``item_ids``; ``None`` when the call failed."""
+    response range) of the answers to ``item_ids``; ``None`` when the call failed.
+    ``variance`` and ``confidence`` come from the rating's distribution over the options
+    when it was scored from probabilities (``er_prob``)."""
 
     model_config = ConfigDict(frozen=True)
 
     dimension: str
     item_ids: list[str]
     score: float | None
+    variance: float | None = None
+    confidence: float | None = None
 
 
 def score_ratings(
@@ -365,6 +369,11 @@ def score_ratings(
     for SUM, ``(m − min)/(max − min) · 100`` for PERCENT). A dimension whose failed
     items (answer or assessment failures, ``failed_items``) exceed ``max_missing`` of
     its items, or that has no successful rating, gets ``score=None``: never a midpoint.
+
+    When every successful rating carries a variance (a distribution over the options,
+    ``er_prob``), the score's standard deviation follows from the batches taken as
+    independent: ``SD(m) = √(Σ_b Var_b) / B`` in item-mean units, times ``n`` for SUM
+    and ``100 / (max − min)`` for PERCENT; ``confidence`` is the mean of the ratings'.
 
     Parameters
     ----------
@@ -389,6 +398,15 @@ def score_ratings(
     >>> d = score_ratings(s, r).dimensions["extraversion"]
     >>> d.item_mean, d.score, d.type, d.batch_scores
     (4.5, 45.0, 'H', [4.0, 5.0])
+
+    The same batches scored from probabilities with variances 0.25 and 0.36: the SD of
+    the mean is √(0.25 + 0.36) / 2 = 0.3905, times 10 items = 3.905 on the SUM score.
+
+    >>> r = [Rating(dimension="extraversion", item_ids=ids[:5], score=4, variance=0.25, confidence=0.6),
+    ...      Rating(dimension="extraversion", item_ids=ids[5:], score=5, variance=0.36, confidence=0.4)]
+    >>> d = score_ratings(s, r).dimensions["extraversion"]
+    >>> round(d.score_sd, 3), d.confidence
+    (3.905, 0.5)
     """
     if not 0.0 <= max_missing < 1.0:
         raise ValueError(f"max_missing: expected 0 <= max_missing < 1, got {max_missing}")
@@ -402,12 +420,25 @@ def score_ratings(
     dimensions: dict[str, DimensionScore] = {}
     for dim in scale.dimensions:
         n = len(scale.items_of(dim.id))
-        good = [float(r.score) for r in ratings if r.dimension == dim.id and r.score is not None]
+        rated = [r for r in ratings if r.dimension == dim.id and r.score is not None]
+        good = [float(r.score) for r in rated if r.score is not None]
         missing = sorted(set((failed_items or {}).get(dim.id, ())))
         mean = math.fsum(good) / len(good) if good else None
         value: float | None = None
+        score_sd = confidence = None
         if mean is not None and len(missing) / n <= max_missing + 1e-12:
             value = convert_score(mean, ScoringMode.AVG, scale.scoring, n_items=n, low=low, high=high)
+            variances = [r.variance for r in rated if r.variance is not None]
+            if len(variances) == len(rated):
+                sd = math.sqrt(math.fsum(variances)) / len(rated)
+                if scale.scoring is ScoringMode.SUM:
+                    score_sd = sd * n
+                elif scale.scoring is ScoringMode.PERCENT:
+                    score_sd = sd * 100.0 / (high - low)
+                else:
+                    score_sd = sd
+                confs = [r.confidence for r in rated if r.confidence is not None]
+                confidence = math.fsum(confs) / len(confs) if confs else None
         dimensions[dim.id] = _dimension_score(
             scale,
             dim.id,
@@ -419,6 +450,8 @@ def score_ratings(
             band=band,
             n_failed=len(missing),
             batch_scores=good,
+            score_sd=score_sd,
+            confidence=confidence,
         )
     return ScaleScores(scale=scale.id, scoring=scale.scoring, dimensions=dimensions)
 
