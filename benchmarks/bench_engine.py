@@ -99,9 +99,14 @@ def _serve(latency: float, port_out: Any, calls: Any) -> None:
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 2048
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        # The listen() backlog: it is set when the server is built, so a class attribute
+        # (with the default of 5, most of 512 simultaneous connects were dropped and retried
+        # by the client's kernel a second later, which no real server does).
+        request_queue_size = 2048
+
+    server = Server(("127.0.0.1", 0), Handler)
     port_out.put(server.server_address[1])
     server.serve_forever()
 

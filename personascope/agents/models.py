@@ -30,9 +30,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
 import openai
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -42,7 +44,14 @@ from langchain_core.outputs import ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.utils.function_calling import convert_to_json_schema
 from langchain_openai import ChatOpenAI
-from pydantic import BaseModel, SecretStr
+from langchain_openai.chat_models.base import (
+    _add_gateway_metadata,
+    _handle_openai_api_error,
+    _handle_openai_bad_request,
+)
+from openai.lib._parsing._completions import type_to_response_format_param
+from openai.types.chat import ChatCompletion
+from pydantic import BaseModel, PrivateAttr, SecretStr
 
 from personascope.agents.endpoints import MAX_RESPONSE_BYTES
 from personascope.errors import InputError
@@ -213,12 +222,47 @@ def _malformed_reason(exc: BaseException, attempts: int) -> str:
     return redact(f"malformed response after {attempts} attempt(s): {type(exc).__name__}: {str(exc)[:200]}")
 
 
+# The request keywords of ``chat.completions.create`` that are options of the request, not
+# fields of its JSON body.
+_REQUEST_OPTIONS = {"extra_headers": "headers", "extra_query": "params", "timeout": "timeout"}
+_STRUCTURED_CACHE_SIZE = 256
+
+
+@lru_cache(maxsize=1024)
+def _response_format(schema: type[BaseModel]) -> Any:
+    # The strict JSON schema the OpenAI client derives from a Pydantic class (what
+    # ``chat.completions.parse`` sends), built once per class instead of once per call.
+    return type_to_response_format_param(schema)
+
+
+def _structured_key(schema: Any, kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The memo key of a ``with_structured_output`` call, or None when it cannot be
+    memoised safely (a dict schema can be mutated by its owner)."""
+    if not isinstance(schema, type):
+        return None
+    key = (schema, tuple(sorted(kwargs.items())))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 class PersonaChatOpenAI(ChatOpenAI):
     """``ChatOpenAI`` with a per-endpoint concurrency limit and a trial index.
 
     ``trial`` is never sent to the server; it only separates cache entries, so
     repeated trials at temperature > 0 are distinct samples while re-running the
     same trial is answered from the cache.
+
+    The async path sends the chat completion through the same OpenAI client (its
+    retries, back-off, ``Retry-After``, timeouts and error types) with
+    ``client.post`` instead of ``chat.completions.create``/``parse``, and builds the
+    result in the event loop: the typed request transform, the typed response model
+    and the thread hop of ``ChatOpenAI._agenerate`` were two thirds of its CPU per call
+    (benchmarks/bench_engine.py prints both paths). The result is the one
+    ``ChatOpenAI`` builds: same message, ``response_metadata`` (``logprobs``,
+    ``finish_reason``), usage metadata and, for structured output, ``parsed``.
     """
 
     trial: int = 0
@@ -228,6 +272,20 @@ class PersonaChatOpenAI(ChatOpenAI):
     # Total seconds for one call (all attempts); None: unbounded (the transports still
     # bound each attempt).
     deadline: float | None = None
+    # with_structured_output(...) runnables by schema class and options: building one
+    # derives the JSON schema and a parser chain, which callers would otherwise redo per call.
+    _structured: dict[tuple[Any, ...], Runnable[LanguageModelInput, Any]] = PrivateAttr(default_factory=dict)
+
+    def with_structured_output(self, schema: Any = None, **kwargs: Any) -> Runnable[LanguageModelInput, Any]:
+        key = _structured_key(schema, kwargs)
+        if key is None:
+            return super().with_structured_output(schema, **kwargs)
+        runnable = self._structured.get(key)
+        if runnable is None:
+            if len(self._structured) >= _STRUCTURED_CACHE_SIZE:
+                self._structured.clear()
+            runnable = self._structured[key] = super().with_structured_output(schema, **kwargs)
+        return runnable
 
     def _get_request_payload(
         self, input_: LanguageModelInput, *, stop: list[str] | None = None, **kwargs: Any
@@ -301,18 +359,75 @@ class PersonaChatOpenAI(ChatOpenAI):
         retries = self.max_retries or 0
         for attempt in range(retries + 1):
             try:
-                return _checked(
-                    await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
-                )
+                return _checked(await self._acompletion(messages, stop, run_manager, **kwargs))
             except _MALFORMED as exc:
                 if attempt == retries:
                     raise MalformedResponseError(_malformed_reason(exc, attempt + 1)) from None
                 await asyncio.sleep(_backoff(attempt))
         raise AssertionError("unreachable")
 
+    async def _acompletion(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        run_manager: AsyncCallbackManagerForLLMRun | None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        """One chat completion: ``ChatOpenAI._agenerate`` without its per-call overheads."""
+        payload = self._get_request_payload(messages, stop=stop, **kwargs)
+        if payload.get("stream") or self._use_responses_api(payload):
+            return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        options: dict[str, Any] = {}
+        for name, option in _REQUEST_OPTIONS.items():
+            if name in payload:
+                options[option] = payload.pop(name)
+        payload.update(payload.pop("extra_body", None) or {})
+        schema = payload.get("response_format")
+        if isinstance(schema, type) and issubclass(schema, BaseModel):
+            payload["response_format"] = _response_format(schema)
+        else:
+            schema = None
+        try:
+            raw = await self.root_async_client.post(
+                "/chat/completions", body=payload, options=options, cast_to=httpx.Response
+            )
+        except openai.BadRequestError as e:
+            _handle_openai_bad_request(e)
+            raise
+        except openai.APIError as e:
+            _handle_openai_api_error(e)
+            raise
+        response = raw.json()
+        generation_info: dict[str, Any] = {}
+        if self.include_response_headers:
+            generation_info["headers"] = dict(raw.headers)
+        _add_gateway_metadata(generation_info, raw)
+        result = self._create_chat_result(response, generation_info)
+        if schema is not None and result.generations:
+            _parse_structured(result, response, schema)
+        return result
+
     def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
         with _sync_limit(self._endpoint, self.max_concurrency):
             yield from super()._stream(*args, **kwargs)
+
+
+def _parse_structured(result: ChatResult, response: dict[str, Any], schema: type[BaseModel]) -> None:
+    """What ``chat.completions.parse`` adds to a structured-output completion: an error
+    for a truncated or filtered answer, and the first message's ``parsed`` object and
+    ``refusal`` (which ``ChatOpenAI``'s structured-output parser reads)."""
+    choices = response["choices"]
+    for choice in choices:
+        if choice.get("finish_reason") == "length":
+            raise openai.LengthFinishReasonError(completion=ChatCompletion.construct(**response))
+        if choice.get("finish_reason") == "content_filter":
+            raise openai.ContentFilterFinishReasonError()
+    message = choices[0].get("message") or {}
+    content, refusal = message.get("content"), message.get("refusal")
+    parsed = schema.model_validate_json(content) if content and not refusal else None
+    kwargs = result.generations[0].message.additional_kwargs
+    kwargs["parsed"] = parsed
+    kwargs["refusal"] = refusal
 
 
 class LocalChatOpenAI(PersonaChatOpenAI):

@@ -32,6 +32,7 @@ import importlib
 import importlib.util
 import inspect
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -402,18 +403,32 @@ register_rpa(
 # -- provenance and listing ------------------------------------------------------------
 
 
+_DISTRIBUTIONS_LOCK = threading.Lock()
+
+
 @cache
+def _distributions() -> Mapping[str, list[str]]:
+    return packages_distributions()
+
+
 def distribution_of(module: str) -> tuple[str | None, str | None]:
     """The installed distribution (name, version) that provides ``module``, if any.
 
-    Cached: ``packages_distributions()`` reads every installed distribution's file list
-    (~100 ms), and every run's record asks (bench_engine part 2: most of the engine's CPU)."""
+    Cached, under a lock: ``packages_distributions()`` reads every installed
+    distribution's file list (~100 ms) and every run's record asks; runs that finish
+    together (bench_engine part 1: 32) would otherwise each scan in its own thread."""
+    with _DISTRIBUTIONS_LOCK:
+        return _distribution_of(module)
+
+
+@cache
+def _distribution_of(module: str) -> tuple[str | None, str | None]:
     top = module.split(".")[0]
     if top == "personascope":
         from personascope import __version__
 
         return "personascope", __version__
-    names = packages_distributions().get(top) or []
+    names = _distributions().get(top) or []
     for name in names:
         try:
             return name, version(name)

@@ -1,0 +1,160 @@
+"""PersonaChatOpenAI's async path (``client.post`` instead of ``chat.completions.create``)
+builds the same result as ChatOpenAI's own ``_agenerate``: request body, message,
+``response_metadata`` (logprobs), usage and structured output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel
+
+from personascope.agents.models import MalformedResponseError, ModelParams, resolve_model
+
+from stub_openai import JsonHandler, LoopbackServer, StubOpenAI
+
+LOGPROBS = {
+    "content": [
+        {
+            "token": "4",
+            "logprob": -0.1,
+            "bytes": [52],
+            "top_logprobs": [
+                {"token": "4", "logprob": -0.1, "bytes": [52]},
+                {"token": "5", "logprob": -2.4, "bytes": [53]},
+            ],
+        }
+    ],
+    "refusal": None,
+}
+
+
+class Rating(BaseModel):
+    analysis: str
+    score: int
+
+
+class CompletionServer(LoopbackServer):
+    """Answers every chat completion with a fixed message; JSON when a schema is asked for."""
+
+    def __init__(self, finish_reason: str = "stop") -> None:
+        self.requests: list[dict[str, Any]] = []
+        server = self
+
+        class Handler(JsonHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append(body)
+                structured = "response_format" in body
+                content = json.dumps({"analysis": "steady", "score": 4}) if structured else "4"
+                choice: dict[str, Any] = {
+                    "index": 0,
+                    "finish_reason": finish_reason,
+                    "message": {"role": "assistant", "content": content},
+                }
+                if body.get("logprobs"):
+                    choice["logprobs"] = LOGPROBS
+                self._send(
+                    200,
+                    {
+                        "id": "chatcmpl-1",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": "m",
+                        "system_fingerprint": "fp",
+                        "choices": [choice],
+                        "usage": {"prompt_tokens": 7, "completion_tokens": 1, "total_tokens": 8},
+                    },
+                )
+
+        self._serve(Handler)
+
+
+def _both(model: Any, runnable: Any, messages: Any) -> tuple[Any, Any]:
+    """``runnable`` invoked through the fast path, then through ChatOpenAI's own path."""
+
+    async def go() -> tuple[Any, Any]:
+        fast = await runnable.ainvoke(messages)
+        slow_path = ChatOpenAI._agenerate
+
+        async def through_chat_openai(*args: Any, **kwargs: Any) -> Any:
+            return await slow_path(model, *args, **kwargs)
+
+        object.__setattr__(model, "_acompletion", through_chat_openai)
+        try:
+            slow = await runnable.ainvoke(messages)
+        finally:
+            object.__delattr__(model, "_acompletion")
+        return fast, slow
+
+    return asyncio.run(go())
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def _model(url: str, **params: Any) -> Any:
+    return resolve_model(f"openai-compatible:m@{url}", ModelParams(max_retries=1, **params))
+
+
+def test_plain_and_logprobs_match_chat_openai() -> None:
+    with CompletionServer() as server:
+        model = _model(server.base_url, top_logprobs=2, seed=3, temperature=0.7)
+        msgs = [SystemMessage("be brief"), HumanMessage("rate it")]
+        fast, slow = _both(model, model, msgs)
+        assert server.requests[0] == server.requests[1]
+        assert server.requests[0]["top_logprobs"] == 2 and server.requests[0]["seed"] == 3
+    assert fast.content == slow.content == "4"
+    # ChatOpenAI's typed response fills absent fields with None (token_usage's *_details).
+    assert _without_none(fast.response_metadata) == _without_none(slow.response_metadata)
+    assert fast.response_metadata["logprobs"] == LOGPROBS
+    assert fast.usage_metadata == slow.usage_metadata
+    assert fast.additional_kwargs == {k: v for k, v in slow.additional_kwargs.items() if v is not None}
+
+
+def test_structured_output_matches_chat_openai() -> None:
+    with CompletionServer() as server:
+        model = _model(server.base_url)
+        runnable = model.with_structured_output(Rating)
+        assert model.with_structured_output(Rating) is runnable  # built once per schema
+        fast, slow = _both(model, runnable, "rate it")
+        assert server.requests[0] == server.requests[1]
+        assert server.requests[0]["response_format"]["type"] == "json_schema"
+    assert fast == slow == Rating(analysis="steady", score=4)
+
+
+def test_structured_output_cut_short_is_an_error() -> None:
+    import openai
+
+    with CompletionServer(finish_reason="length") as server:
+        model = _model(server.base_url)
+        with pytest.raises(openai.LengthFinishReasonError):
+            asyncio.run(model.with_structured_output(Rating).ainvoke("rate it"))
+
+
+@pytest.mark.parametrize("fault", ["garbage", "empty"])
+def test_async_malformed_200_responses_are_retried(fault: str) -> None:
+    with StubOpenAI(script=[fault]) as stub:
+        model = _model(stub.base_url)
+        assert asyncio.run(model.ainvoke("hi")).content == "echo: hi"
+        assert len(stub.requests) == 2
+    with StubOpenAI(default=fault) as stub:
+        model = _model(stub.base_url)
+        with pytest.raises(MalformedResponseError, match="after 2 attempt"):
+            asyncio.run(model.ainvoke("hi"))
+
+
+def test_async_retries_server_errors_then_raises_the_status_error() -> None:
+    import openai
+
+    with StubOpenAI(script=[503]) as stub:
+        assert asyncio.run(_model(stub.base_url).ainvoke("hi")).content == "echo: hi"
+    with StubOpenAI(default=404) as stub, pytest.raises(openai.NotFoundError):
+        asyncio.run(_model(stub.base_url).ainvoke("hi"))
