@@ -11,8 +11,8 @@ import pytest
 from langchain_core.messages import BaseMessage
 
 from personascope.agents.assessors import Entry, Participant, anonymize
-from personascope.agents.rating import percent_schema, rate_dimension
 from personascope.agents.fakes import FakeChatModel
+from personascope.agents.rating import percent_schema, rate_dimension
 from personascope.graphs.context import Context
 from personascope.graphs.pipeline import build_pipeline_graph
 from personascope.memories.characters import load_character

@@ -1,4 +1,4 @@
-"""Expert rating scored from probabilities (er_prob): the rating token after "Score:"."""
+"""Expert rating scored from probabilities (er_prob): an analysis, then one digit."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from personascope.agents.assessors import Entry, Participant, logprob_mass_after
+from personascope.agents.assessors import Entry, Participant
 from personascope.agents.fakes import FakeChatModel
-from personascope.agents.rating import SCORE_MARKER, rate_dimension_probabilities, score_line
+from personascope.agents.rating import rate_dimension_probabilities
 from personascope.graphs.context import Context
 from personascope.graphs.pipeline import build_pipeline_graph
 from personascope.methods import get_method
@@ -26,42 +26,32 @@ SCALE = load_scale("ipip-bfm-50")
 WHO = Participant(names=["Holmes"], experimenter="Watson")
 ENTRIES = [Entry("E1", "Are you the life of the party?", "I avoid parties."), Entry("E2", "q", "a")]
 
-
-def _token(text: str, probs: dict[str, float] | None = None) -> dict[str, Any]:
-    top = [{"token": t, "logprob": math.log(p)} for t, p in (probs or {text: 1.0}).items()]
-    return {"token": text, "logprob": top[0]["logprob"], "top_logprobs": top}
-
-
-#: "They mention 3 parties.\nScore: 2" tokenised, the rating token uncertain.
+#: The rating token's top alternatives: 0.9 of the mass on options 1-3.
 RATING_PROBS = {"2": 0.6, "1": 0.2, "3": 0.1, "x": 0.1}
-REPLY_TOKENS = [
-    _token("They"),
-    _token(" mention"),
-    _token(" ", {" ": 0.5, "3": 0.5}),  # a digit of the analysis: must not be read
-    _token("3", {"3": 0.9, "4": 0.1}),
-    _token(" parties.\n"),
-    _token("Score"),
-    _token(":"),
-    _token(" "),
-    _token("2", RATING_PROBS),
-]
+EXPECTED = (1 * 0.2 + 2 * 0.6 + 3 * 0.1) / 0.9  # 17/9
+VARIANCE = (2 / 9) * (1 - 17 / 9) ** 2 + (6 / 9) * (2 - 17 / 9) ** 2 + (1 / 9) * (3 - 17 / 9) ** 2
+ANALYSIS = "They avoid the 3 parties they mention and rarely talk."
 
 
 class RatingModel(BaseChatModel):
-    """Replies with an analysis and "Score: 2", with the log-probabilities above."""
+    """First turn: an analysis (with a digit in it). Second turn (asked with logprobs):
+    "2", with the top log-probabilities above, as an OpenAI-compatible server returns."""
 
-    seen_kwargs: ClassVar[list[dict[str, Any]]] = []
+    seen: ClassVar[list[tuple[list[BaseMessage], dict[str, Any]]]] = []
     with_logprobs: bool = True
 
     @property
     def _llm_type(self) -> str:
         return "rating-fake"
 
-    def _result(self, **kwargs: Any) -> ChatResult:
-        self.seen_kwargs.append(kwargs)
-        text = "".join(t["token"] for t in REPLY_TOKENS)
-        meta = {"logprobs": {"content": REPLY_TOKENS}} if self.with_logprobs else {}
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(text, response_metadata=meta))])
+    def _result(self, messages: list[BaseMessage], **kwargs: Any) -> ChatResult:
+        self.seen.append((messages, kwargs))
+        if not kwargs.get("logprobs"):
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(ANALYSIS))])
+        top = [{"token": t, "logprob": math.log(p)} for t, p in RATING_PROBS.items()]
+        content = [{"token": "2", "logprob": math.log(0.6), "top_logprobs": top}]
+        meta = {"logprobs": {"content": content}} if self.with_logprobs else {}
+        return ChatResult(generations=[ChatGeneration(message=AIMessage("2", response_metadata=meta))])
 
     def _generate(
         self,
@@ -70,7 +60,7 @@ class RatingModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        return self._result(**kwargs)
+        return self._result(messages, **kwargs)
 
     async def _agenerate(
         self,
@@ -79,41 +69,27 @@ class RatingModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        return self._result(**kwargs)
-
-
-def test_the_token_after_the_marker_is_read_never_a_digit_of_the_analysis() -> None:
-    mass = logprob_mass_after({"logprobs": {"content": REPLY_TOKENS}}, SCORE_MARKER, [1, 2, 3, 4, 5])
-    assert mass == pytest.approx({1.0: 0.2, 2.0: 0.6, 3.0: 0.1, 4.0: 0.0, 5.0: 0.0})
-    assert logprob_mass_after({"logprobs": {"content": REPLY_TOKENS[:5]}}, SCORE_MARKER, [1, 2]) is None
-    assert logprob_mass_after({}, SCORE_MARKER, [1, 2]) is None
-
-
-def test_a_token_straddling_the_marker_counts_as_after_it() -> None:
-    tokens = [_token("Score"), _token(": 4", {": 4": 0.7, "4": 0.3})]
-    # ": 4" is not a digit token; nothing after it either: no distribution, the text is parsed.
-    assert logprob_mass_after({"logprobs": {"content": tokens}}, SCORE_MARKER, [1, 2, 3, 4, 5]) is None
-    tokens = [_token("Score:"), _token("4", {"4": 0.75, "5": 0.25})]
-    mass = logprob_mass_after({"logprobs": {"content": tokens}}, SCORE_MARKER, [4, 5])
-    assert mass == pytest.approx({4.0: 0.75, 5.0: 0.25})
+        return self._result(messages, **kwargs)
 
 
 def test_probability_weighted_rating_by_hand() -> None:
-    dim = SCALE.dimensions[0]
+    RatingModel.seen.clear()
+    dim = SCALE.dimension_map["extraversion"]
     dist, rec = asyncio.run(rate_dimension_probabilities(RatingModel(), SCALE, dim, ENTRIES, WHO))
     assert dist is not None and rec.extra["source"] == "logprobs"
     # options only, renormalised over 0.9: 1: 2/9, 2: 6/9, 3: 1/9 -> E = (2 + 12 + 3) / 9 = 17/9
-    assert dist.expected == pytest.approx(17 / 9)
-    assert dist.variance == pytest.approx(
-        (2 / 9) * (1 - 17 / 9) ** 2 + (6 / 9) * (2 - 17 / 9) ** 2 + (1 / 9) * (3 - 17 / 9) ** 2
-    )
+    assert dist.expected == pytest.approx(EXPECTED) and dist.variance == pytest.approx(VARIANCE)
     assert dist.coverage == pytest.approx(0.9)
-    assert rec.output is not None and rec.output["score"] == pytest.approx(17 / 9)
-    kwargs = RatingModel.seen_kwargs[-1]
-    assert kwargs["logprobs"] is True and kwargs["top_logprobs"] >= 5
+    assert rec.output is not None and rec.output["analysis"] == ANALYSIS
+    assert rec.output["score"] == pytest.approx(EXPECTED)
+    (first, k1), (second, k2) = RatingModel.seen
+    # the analysis turn asks for no probabilities; the rating turn continues the same conversation
+    assert not k1.get("logprobs") and k2["logprobs"] is True and k2["max_tokens"] == 3
+    assert second[: len(first)] == first and second[len(first)].content == ANALYSIS
+    assert "one digit" in str(second[-1].content) and "5 = very" in str(second[-1].content)
 
 
-def test_without_logprobs_the_score_line_counts() -> None:
+def test_without_logprobs_the_sampled_digit_counts() -> None:
     dim = SCALE.dimensions[0]
     dist, rec = asyncio.run(
         rate_dimension_probabilities(RatingModel(with_logprobs=False), SCALE, dim, ENTRIES, WHO)
@@ -123,15 +99,7 @@ def test_without_logprobs_the_score_line_counts() -> None:
     dist, rec = asyncio.run(
         rate_dimension_probabilities(FakeChatModel(default="No idea."), SCALE, dim, ENTRIES, WHO, retries=1)
     )
-    assert dist is None and rec.error and "Score" in rec.error and rec.attempts == 2
-
-
-def test_score_line_takes_the_last_in_range() -> None:
-    assert score_line("Score: 9 is too high. Score: 4", 1, 5) == 4.0
-    assert score_line("**Score:** 3", 1, 5) == 3.0
-    assert score_line("score = 2.5", 1, 5) == 2.5
-    assert score_line("Score: 0", 1, 5) is None
-    assert score_line("four", 1, 5) is None
+    assert dist is None and rec.error and "not an option" in rec.error and rec.attempts == 2
 
 
 def test_names_are_hidden_from_the_rater() -> None:
@@ -143,9 +111,7 @@ def test_names_are_hidden_from_the_rater() -> None:
             return await super()._agenerate(messages, *a, **k)
 
     entries = [Entry("E1", "Holmes, do you like parties?", "Holmes never goes, Watson.")]
-    asyncio.run(
-        rate_dimension_probabilities(Spy(default="Score: 2"), SCALE, SCALE.dimensions[0], entries, WHO)
-    )
+    asyncio.run(rate_dimension_probabilities(Spy(default="2"), SCALE, SCALE.dimensions[0], entries, WHO))
     assert seen and not any("Holmes" in s or "Watson" in s for s in seen)
 
 
@@ -165,8 +131,7 @@ def test_er_prob_runs_in_the_pipeline_with_distributions_and_score_sd() -> None:
     assert len(ratings) == 10  # 5 dimensions x 2 batches of 5
     assert all(r["distribution"]["source"] == "logprobs" for r in ratings)
     ext = out["scores"]["extraversion"]
-    # item mean 17/9 on 1-5, SUM of 10 items
-    assert ext["score"] == pytest.approx(170 / 9)
-    var = (2 / 9) * (1 - 17 / 9) ** 2 + (6 / 9) * (2 - 17 / 9) ** 2 + (1 / 9) * (3 - 17 / 9) ** 2
-    assert ext["score_sd"] == pytest.approx(math.sqrt(2 * var) / 2 * 10)
-    assert out["result"]["dimension_ratings"][0]["distribution"]["expected"] == pytest.approx(17 / 9)
+    # item mean 17/9 on 1-5, SUM of 10 items; SD of the mean of two batches: sqrt(2 var) / 2
+    assert ext["score"] == pytest.approx(EXPECTED * 10)
+    assert ext["score_sd"] == pytest.approx(math.sqrt(2 * VARIANCE) / 2 * 10)
+    assert out["result"]["dimension_ratings"][0]["distribution"]["expected"] == pytest.approx(EXPECTED)

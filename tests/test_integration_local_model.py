@@ -224,6 +224,39 @@ def test_item_judgement_reads_the_embedded_models_probabilities() -> None:
         local_server.stop_all()
 
 
+def test_expert_rating_reads_the_rating_tokens_probabilities() -> None:
+    """er_prob on the embedded server: the rating after "Score:" is read from its token
+    log-probabilities; introverted answers rate below extraverted ones on Extraversion."""
+    import asyncio
+
+    from personascope.agents.assessors import Entry, Participant
+    from personascope.agents.rating import rate_dimension_probabilities
+    from personascope.scales import load_scale
+
+    scale = load_scale("ipip-bfm-50")
+    dim = scale.dimension_map["extraversion"]
+    model = resolve_model("local", ModelParams(max_tokens=400))
+    who = Participant(names=["Holmes"], experimenter="Watson")
+    quiet = [
+        Entry("E1", "Do you enjoy parties?", INTROVERT),
+        Entry("E2", "Do you talk a lot?", "No, I rarely speak."),
+    ]
+    loud = [
+        Entry("E1", "Do you enjoy parties?", EXTRAVERT),
+        Entry("E2", "Do you talk a lot?", "Yes, all the time!"),
+    ]
+    try:
+        (d_quiet, r_quiet), (d_loud, r_loud) = (
+            asyncio.run(rate_dimension_probabilities(model, scale, dim, quiet, who)),
+            asyncio.run(rate_dimension_probabilities(model, scale, dim, loud, who)),
+        )
+        assert d_quiet is not None and d_loud is not None, (r_quiet.error, r_loud.error)
+        assert r_quiet.extra["source"] == "logprobs" and r_loud.extra["source"] == "logprobs"
+        assert d_quiet.expected < 3 < d_loud.expected
+    finally:
+        local_server.stop_all()
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for proc in Path("/proc").iterdir():

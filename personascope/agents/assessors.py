@@ -363,35 +363,8 @@ def logprob_mass(response_metadata: dict[str, Any], options: Sequence[int]) -> d
     put at least :data:`MIN_OPTION_MASS` on the option labels ("Answer: 4" reads the
     "4"). ``None`` when the response carries no log-probabilities or no token is a choice
     (the text is then parsed instead). Tokens are compared stripped ("5", " 5")."""
-    return _first_choice(_logprob_tokens(response_metadata), options)
-
-
-def logprob_mass_after(
-    response_metadata: dict[str, Any], marker: str, options: Sequence[int]
-) -> dict[float, float] | None:
-    """As :func:`logprob_mass`, reading only the tokens after the last ``marker`` in the
-    reply ("... analysis ... Score: 4" reads the "4", never a digit of the analysis).
-    ``None`` when the marker is absent or no token after it is a choice."""
-    tokens = _logprob_tokens(response_metadata)
-    text = "".join(str(t.get("token", "")) for t in tokens)
-    at = text.rfind(marker)
-    if at < 0:
-        return None
-    end, pos, after = at + len(marker), 0, []
-    for t in tokens:
-        pos += len(str(t.get("token", "")))
-        if pos > end:  # the token ends beyond the marker: it is (or straddles into) the value
-            after.append(t)
-    return _first_choice(after, options)
-
-
-def _logprob_tokens(response_metadata: dict[str, Any]) -> list[dict[str, Any]]:
     content = ((response_metadata or {}).get("logprobs") or {}).get("content") or []
-    return [t for t in content if isinstance(t, dict)]
-
-
-def _first_choice(tokens: Sequence[dict[str, Any]], options: Sequence[int]) -> dict[float, float] | None:
-    for entry in tokens:
+    for entry in content:
         mass = {float(v): 0.0 for v in options}
         alternatives = entry.get("top_logprobs") or [
             {"token": entry.get("token", ""), "logprob": entry.get("logprob")}

@@ -85,13 +85,15 @@ TWO_SCORE_OUTPUT = """Give the percentage of each of the two categories, {first}
 Reply in JSON with a brief "analysis" of the evidence first, then "result": {{"{first}": <percentage>,
 "{second}": <percentage>}}."""
 
-# ER scored from probabilities (method er_prob): free-text analysis first, then the rating as
-# one digit after a fixed marker, so the rating token's log-probabilities can be read.
-PROBABILITY_SCORE_OUTPUT = """Rate how strongly {participant} shows {dimension}, from {low} to {high}:
-{anchors}
+# ER scored from probabilities (method er_prob), in two turns: the analysis as text, then the
+# rating as one digit whose token log-probabilities are read. A 1.5B model asked for both in
+# one reply often omits the score line or writes "the score is 5" for an introvert.
+PROBABILITY_ANALYSIS_OUTPUT = """First write a brief analysis of the evidence in the answers about how
+{high_pole} or {low_pole} {participant} is (two or three sentences). Do not give a score yet."""
+
+PROBABILITY_RATING_QUESTION = """Now rate how strongly {participant} shows {dimension}: {anchors}.
 Higher scores mean MORE {high_pole}; lower scores mean more {low_pole}.
-First write a brief analysis of the evidence in the answers (two or three sentences). Then end
-with a last line "Score: N", where N is one whole number from {low} to {high}."""
+Reply with one digit only."""
 
 OPTION_CONVERSION_PROMPT = """You convert interview answers into questionnaire choices.
 For each numbered sample below you get a questionnaire statement, the question {experimenter} asked

@@ -2,20 +2,19 @@
 
 InCharacter's ER_all / ER_batch (Wang et al., ACL 2024, §3.4) ask for a JSON analysis and
 score (any number in the scale's range; 16Personalities as two pole percentages).
-``er_prob`` asks for the same rating as one digit after an analysis and reads the rating
+``er_prob`` asks for the analysis, then for the rating as one digit, and reads that
 token's probabilities: the dimension's value is the probability-weighted mean over the
 options, with the distribution's spread and entropy recorded as its confidence.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, create_model, model_validator
 
 from personascope.agents.assessors import (
@@ -27,28 +26,25 @@ from personascope.agents.assessors import (
     Participant,
     _block,
     _poles,
+    _sampled,
     _structured,
     anonymize,
-    logprob_mass_after,
+    logprob_mass,
     pole_anchors,
 )
 from personascope.agents.prompts import (
     DATA_NOTICE,
     EXPERT_RATING_PROMPT,
     ONE_SCORE_OUTPUT,
-    PROBABILITY_SCORE_OUTPUT,
+    PROBABILITY_ANALYSIS_OUTPUT,
+    PROBABILITY_RATING_QUESTION,
     TWO_SCORE_OUTPUT,
 )
 from personascope.scales.schema import Dimension, Scale, ScoringMode
 from personascope.scales.scoring import OptionDistribution, ScoringError, option_distribution
 
-#: The line that ends an ``er_prob`` reply; the digit after it is the rating.
-SCORE_MARKER = "Score:"
-
-#: Room for the analysis and the score line of an ``er_prob`` reply.
-PROBABILITY_RATING_TOKENS = 400
-
-_SCORE_LINE = re.compile(r"score\s*[:=]\s*\**\s*(-?\d+(?:\.\d+)?)", re.I)
+#: Room for the analysis of an ``er_prob`` rating ("two or three sentences").
+PROBABILITY_ANALYSIS_TOKENS = 200
 
 
 @lru_cache(maxsize=64)
@@ -191,23 +187,13 @@ async def rate_dimension(
 
 def single_digit_options(scale: Scale) -> bool:
     """Every option is one digit 0-9, so a rating is one token whose probabilities can be
-    read (a "10" would begin with the token "1")."""
-    return all(0 <= o.value <= 9 for o in scale.response_options)
+    read (a "10" would begin with the token "1").
 
-
-def score_line(text: str, low: float, high: float) -> float | None:
-    """The number on the reply's last "Score: N" line, if it is in ``[low, high]``.
-
-    >>> score_line("They avoid parties.\\nScore: 2", 1, 5)
-    2.0
-    >>> score_line("Score: 7", 1, 5) is None
+    >>> from personascope.scales import load_scale
+    >>> single_digit_options(load_scale("ipip-bfm-50"))
     True
     """
-    found = _SCORE_LINE.findall(text)
-    if not found:
-        return None
-    value = float(found[-1])
-    return value if low <= value <= high else None
+    return all(0 <= o.value <= 9 for o in scale.response_options)
 
 
 async def rate_dimension_probabilities(
@@ -220,80 +206,94 @@ async def rate_dimension_probabilities(
     anonymize_names: bool = True,
     retries: int = 2,
 ) -> tuple[OptionDistribution | None, CallRecord]:
-    """Expert rating scored from probabilities (``er_prob``).
+    """Expert rating scored from probabilities (``er_prob``), in two turns.
 
-    The assessor writes a brief analysis, then "Score: N" with N one option of the
-    scale's range. Where the endpoint returns token log-probabilities and every option is
-    a single digit, the rating is the probability-weighted mean over the option tokens
-    at the first token after the marker
-    (:func:`~personascope.scales.scoring.option_distribution`: ``E = Σ v p_v``, its
-    variance, entropy and confidence ``1 − H / ln k``); otherwise the number on the
-    sampled "Score:" line with probability 1 (a fractional number is kept as it is, a
-    point mass, never rounded to an option). Every
-    dimension, two-pole ones included, is rated on the response range from its low to its
-    high pole (this method is personascope's, not InCharacter's percentages).
+    The assessor first writes a brief analysis of the answers (ER's prompt, text instead
+    of JSON); then, asked in the same conversation for the rating, it replies with one
+    digit. Where the endpoint returns token log-probabilities and every option is a
+    single digit, the rating is the probability-weighted mean over the option tokens of
+    that reply (:func:`~personascope.scales.scoring.option_distribution`: ``E = Σ v p_v``,
+    its variance, entropy and confidence ``1 − H / ln k``); otherwise the sampled digit,
+    with probability 1. The second turn shares the first's prompt and analysis as a
+    prefix, which a llama.cpp server does not evaluate again. Every dimension, two-pole
+    ones included, is rated on the response range from its low to its high pole (this
+    method is personascope's, not InCharacter's percentages).
     """
     low, high = scale.range
     options = [int(o.value) for o in scale.response_options]
-    output = _one_score(PROBABILITY_SCORE_OUTPUT, scale, dimension)
+    low_pole, high_pole = _poles(dimension)
+    output = PROBABILITY_ANALYSIS_OUTPUT.format(
+        participant="{participant}", high_pole=high_pole, low_pole=low_pole
+    )
     system, user = _messages(scale, dimension, entries, who, anonymize_names, output)
-    runnable = model.bind(logprobs=True, top_logprobs=TOP_LOGPROBS, max_tokens=PROBABILITY_RATING_TOKENS)
+    question = PROBABILITY_RATING_QUESTION.format(
+        participant=PARTICIPANT if anonymize_names else who.names[0],
+        dimension=dimension.name,
+        anchors=pole_anchors(low, high, low_pole, high_pole),
+        high_pole=high_pole,
+        low_pole=low_pole,
+    )
+    if anonymize_names:
+        question = anonymize(question, who.names, who.experimenter)
     ids = [e.item_id for e in entries]
+    chars = len(system) + len(user) + len(question)
+    messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(user)]
+    try:
+        analysis = str((await model.bind(max_tokens=PROBABILITY_ANALYSIS_TOKENS).ainvoke(messages)).content)
+    except Exception as exc:  # transport errors after the model layer's retries
+        return None, CallRecord("er", ids, None, f"{type(exc).__name__}: {str(exc)[:300]}", 1, chars)
+    messages += [AIMessage(analysis), HumanMessage(question)]
+    runnable = model.bind(logprobs=True, top_logprobs=TOP_LOGPROBS, max_tokens=3)
     error: str | None = None
     for attempt in range(1, retries + 2):
-        msgs: list[BaseMessage] = [SystemMessage(system), HumanMessage(user)]
-        if attempt > 1:
-            msgs.append(
-                HumanMessage(
-                    f'(Attempt {attempt}: end your reply with a line "{SCORE_MARKER} N", N a whole '
-                    f"number from {low} to {high}.)"
-                )
-            )
+        msgs = (
+            messages
+            if attempt == 1
+            else [
+                *messages,
+                HumanMessage(f"(Attempt {attempt}: reply with one digit from {low} to {high}.)"),
+            ]
+        )
         try:
             reply = await runnable.ainvoke(msgs)
-        except Exception as exc:  # transport errors after the model layer's retries
+        except Exception as exc:
             error = f"{type(exc).__name__}: {str(exc)[:300]}"
             continue
         content = str(reply.content)
         mass = None
         if single_digit_options(scale):
-            mass = logprob_mass_after(getattr(reply, "response_metadata", {}) or {}, SCORE_MARKER, options)
+            mass = logprob_mass(getattr(reply, "response_metadata", {}) or {}, options)
         try:
             if mass is not None and any(mass.values()):
                 dist, source = option_distribution(mass), "logprobs"
             else:
-                value = score_line(content, low, high)
+                value = _sampled(content, options)
                 if value is None:
-                    error = f"no '{SCORE_MARKER} N' line with N in [{low}, {high}]: {content[-80:]!r}"
+                    error = f"not an option: {content[:80]!r}"
                     continue
-                point = {float(v): float(v == value) for v in options}
-                if value not in point:  # a fractional rating: a point mass at that value
-                    point = {value: 1.0}
-                dist, source = option_distribution(point), "sampled"
+                dist, source = option_distribution({float(v): float(v == value) for v in options}), "sampled"
         except ScoringError as exc:
             error = str(exc)
             continue
         record = CallRecord(
             "er",
             ids,
-            {"analysis": content, "score": dist.expected, "distribution": dist.model_dump()},
+            {"analysis": analysis, "score": dist.expected, "distribution": dist.model_dump()},
             None,
             attempt,
-            prompt_chars=len(system) + len(user),
-            extra={"source": source},
+            prompt_chars=chars,
+            extra={"source": source, "reply": content},
         )
         return dist, record
-    return None, CallRecord("er", ids, None, error, retries + 1, len(system) + len(user))
+    return None, CallRecord("er", ids, {"analysis": analysis}, error, retries + 1, chars)
 
 
 __all__ = [
-    "PROBABILITY_RATING_TOKENS",
-    "SCORE_MARKER",
+    "PROBABILITY_ANALYSIS_TOKENS",
     "percent_schema",
     "rate_dimension",
     "rate_dimension_probabilities",
     "rating_schema",
-    "score_line",
     "single_digit_options",
     "two_poles",
 ]
