@@ -1,7 +1,7 @@
 """The main job's wall time against what the embedded models allow.
 
 Usage: python benchmarks/bench_main_job.py [--method oc_item] [--model local:smollm2]
-       [--assessor local] [--character sherlock-holmes] [--scale ipip-bfm-50]
+       [--assessor local] [--character sherlock-holmes] [--scale ipip-bfm-50] [--max-tokens N]
 
 Runs ``personascope run`` (the README's main job by default) into a fresh folder and
 prints its wall time, the tokens in and out per role (RPA, assessor) from the run
@@ -66,6 +66,7 @@ def main() -> int:
     parser.add_argument("--method", default=None, help="default: the CLI's default method")
     parser.add_argument("--model", default="local:smollm2")
     parser.add_argument("--assessor", default="local")
+    parser.add_argument("--max-tokens", type=int, default=None, help="longest RPA answer (default: run's)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-main-job-")) / "run"
     cmd = [
@@ -86,6 +87,8 @@ def main() -> int:
     ]
     if args.method:
         cmd += ["--method", args.method]
+    if args.max_tokens:
+        cmd += ["--max-tokens", str(args.max_tokens)]
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t
