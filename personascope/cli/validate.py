@@ -29,6 +29,7 @@ def _validate(args: argparse.Namespace) -> int:
         trials=args.trials,
         interviewer_model=args.assessor[0],
         known_groups=args.known_groups,
+        context={"max_tokens": args.max_tokens} if args.max_tokens else {},
     )
     exp = Path(args.dir or Path("runs") / f"validity-{args.scale}")
     outcomes, table = asyncio.run(run_validity(spec, exp))
@@ -85,6 +86,7 @@ def register(sub: Subparsers) -> None:
         ),
         arg("--assessor", nargs="+", default=["local"], help="assessor model specs"),
         arg("--trials", type=int, default=1),
+        arg("--max-tokens", type=int, default=None, help="longest RPA answer in tokens (default: run's)"),
         arg(
             "--known-groups",
             action="store_true",
