@@ -43,12 +43,14 @@ class CompletionServer(LoopbackServer):
 
     def __init__(self, finish_reason: str = "stop") -> None:
         self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
         server = self
 
         class Handler(JsonHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append(body)
+                server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 structured = "response_format" in body
                 content = json.dumps({"analysis": "steady", "score": 4}) if structured else "4"
                 choice: dict[str, Any] = {
@@ -101,7 +103,7 @@ def _without_none(value: Any) -> Any:
 
 
 def _model(url: str, **params: Any) -> Any:
-    return resolve_model(f"openai-compatible:m@{url}", ModelParams(max_retries=1, **params))
+    return resolve_model(f"openai-compatible:m@{url}", ModelParams(**{"max_retries": 1, **params}))
 
 
 def test_plain_and_logprobs_match_chat_openai() -> None:
@@ -151,10 +153,52 @@ def test_async_malformed_200_responses_are_retried(fault: str) -> None:
             asyncio.run(model.ainvoke("hi"))
 
 
-def test_async_retries_server_errors_then_raises_the_status_error() -> None:
+def test_the_direct_attempt_sends_what_the_openai_client_sends() -> None:
+    with CompletionServer() as server:
+        model = _model(server.base_url)
+
+        async def twice() -> None:
+            await model.ainvoke("hi")  # through the OpenAI client: its URL and headers are kept
+            await model.ainvoke("hi")  # straight through its HTTP client
+
+        asyncio.run(twice())
+        assert model._fast_target is not None
+    assert server.requests[0] == server.requests[1]
+    assert server.headers[0] == server.headers[1]
+    assert server.headers[0]["authorization"] == "Bearer not-needed"
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_async_retries_server_errors_then_raises_the_status_error(warm: bool) -> None:
     import openai
 
-    with StubOpenAI(script=[503]) as stub:
-        assert asyncio.run(_model(stub.base_url).ainvoke("hi")).content == "echo: hi"
-    with StubOpenAI(default=404) as stub, pytest.raises(openai.NotFoundError):
-        asyncio.run(_model(stub.base_url).ainvoke("hi"))
+    async def calls(model: Any, n: int) -> Any:
+        for _ in range(n - 1):
+            await model.ainvoke("hi")
+        return await model.ainvoke("hi")
+
+    # warm: a first call has succeeded, so the next one's first attempt is the direct one.
+    ok = ["ok"] if warm else []
+    with StubOpenAI(script=[*ok, 503, 429]) as stub:
+        assert asyncio.run(calls(_model(stub.base_url, max_retries=2), len(ok) + 1)).content == "echo: hi"
+        assert len(stub.requests) == len(ok) + 3
+    with StubOpenAI(script=[*ok, 503, 503]) as stub:
+        with pytest.raises(openai.InternalServerError):
+            asyncio.run(calls(_model(stub.base_url, max_retries=1), len(ok) + 1))
+        assert len(stub.requests) == len(ok) + 2  # max_retries=1: two attempts
+    with StubOpenAI(script=[*ok, 404, "ok"]) as stub:
+        with pytest.raises(openai.NotFoundError):
+            asyncio.run(calls(_model(stub.base_url), len(ok) + 1))
+        assert len(stub.requests) == len(ok) + 1  # not retried
+    with StubOpenAI(script=[*ok, "drop", "ok"]) as stub:
+        assert asyncio.run(calls(_model(stub.base_url), len(ok) + 1)).content == "echo: hi"
+
+
+def test_async_connection_refused_is_an_error() -> None:
+    import openai
+
+    with CompletionServer() as server:
+        model = _model(server.base_url, max_retries=0)
+        asyncio.run(model.ainvoke("hi"))
+    with pytest.raises(openai.APIConnectionError):
+        asyncio.run(model.ainvoke("hi"))

@@ -428,6 +428,8 @@ def _distribution_of(module: str) -> tuple[str | None, str | None]:
         from personascope import __version__
 
         return "personascope", __version__
+    if top in ("", "__main__", "builtins"):  # a script or the interpreter: no distribution
+        return None, None
     names = _distributions().get(top) or []
     for name in names:
         try:
