@@ -153,3 +153,33 @@ def test_a_locked_results_store_is_retried_by_the_record_nodes_retry_policy(
         run_experiment(other, tmp_path / "b", rpa=lambda request: rpa, assessor=er_assessor())
     )
     assert failed[0].status == "failed" and "disk" in (failed[0].error or "") and len(attempts) == 1
+
+
+def test_dry_run_counts_a_conversations_turns() -> None:
+    """A conversation interview: items × rounds, small talk, one follow-up per item turn at
+    most, and one assessment per round (hand count against the conversation's own plan)."""
+    from personascope.graphs.conversation import schedule
+    from personascope.graphs.plan import estimate_plan
+    from personascope.graphs.runner import ExperimentSpec
+    from personascope.records import Question
+
+    spec = ExperimentSpec(
+        name="conv",
+        characters=["alice"],
+        scales=["ipip-bfm-50"],
+        methods=["oc_item"],
+        rpa_models=["fake:echo"],
+        assessor_models=["fake:echo"],
+        interviewer_model="fake:echo",
+        interviews=["conversation"],
+        context={"item_limit": 10, "conversation_rounds": 2, "small_talk_every": 5},
+    )
+    (cost,) = estimate_plan(spec).runs
+    qs = [Question(item_id=str(i), dimension="E", statement="", key="+", question="q") for i in range(10)]
+    small_talk = sum(1 for p in schedule(qs, 2, 5) if p.kind == "small_talk")
+    assert small_talk == 3  # after the 5th, 10th and 15th of 20 item turns
+    assert cost.rpa_calls == 20 + small_talk + 20  # item turns, small talk, follow-ups (at most)
+    assert cost.interviewer_calls == small_talk + 20  # small talk written, every item answer judged
+    assert cost.assessor_calls == 2 * 10  # oc_item: one judgement per answer, per round
+    isolated = estimate_plan(spec.model_copy(update={"interviews": ["isolated"]})).runs[0]
+    assert (isolated.rpa_calls, isolated.assessor_calls) == (10, 10) and cost.tokens > 4 * isolated.tokens

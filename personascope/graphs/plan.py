@@ -2,9 +2,10 @@
 
 ``personascope run/experiment --dry-run`` prints this and calls nothing. Calls are
 counted from the scale and the method exactly as the nodes batch them (ER_batch's
-InCharacter split, OC batches, d-OC per dimension); runs already finished in the
-experiment directory are not counted, since they would be skipped. Tokens are an upper
-estimate: prompts at about four characters per token, every answer at its token limit.
+InCharacter split, OC batches, d-OC per dimension), and for a conversation interview from
+its turns (rounds, small talk, follow-ups); runs already finished in the experiment
+directory are not counted, since they would be skipped. Tokens are an upper estimate:
+prompts at about four characters per token, every answer at its token limit.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from personascope.graphs.assessing import split_batches
 from personascope.graphs.context import Context
@@ -81,8 +83,14 @@ def assessor_calls(method: Method, ctx: Context, scale: Scale, item_ids: list[st
     return math.ceil(len(item_ids) / size)
 
 
+#: Tokens of an interviewer's turn (a question, a follow-up, small talk), a round figure.
+TURN_TOKENS = 40
+
+
 def run_cost(plan: RunPlan, base: Context) -> RunCost:
-    ctx = replace(base, method=plan.method, temperature=plan.temperature, trial=plan.trial)
+    # The run's axis values (interview, orders, ...) as the runner puts them in its context.
+    variant = dict[str, Any](plan.variant)
+    ctx = replace(base, method=plan.method, temperature=plan.temperature, trial=plan.trial, **variant)
     method = get_method(plan.method)
     scale = load_scale(plan.scale)
     items = scale.items[: ctx.item_limit]
@@ -90,12 +98,36 @@ def run_cost(plan: RunPlan, base: Context) -> RunCost:
     rewrites = sum(1 for i in items if not i.question(ctx.language)) if method.questions == "open" else 0
     n_assessor = assessor_calls(method, ctx, scale, ids)
     memories = ctx.max_chars // CHARS_PER_TOKEN if ctx.k else 0
-    rpa_tokens = len(ids) * (PROMPT_TOKENS + memories + ctx.max_tokens)
     # Each assessor call sees its batch of answers (at most max_tokens each) and replies.
     answers_seen = len(ids) * ctx.max_tokens
     assessor_tokens = n_assessor * (PROMPT_TOKENS + ctx.assessor_max_tokens) + answers_seen
+    if ctx.interview == "conversation":
+        return _conversation_cost(plan, ctx, len(ids), rewrites, n_assessor, assessor_tokens)
+    rpa_tokens = len(ids) * (PROMPT_TOKENS + memories + ctx.max_tokens)
     tokens = rpa_tokens + assessor_tokens + rewrites * (PROMPT_TOKENS + 60)
     return RunCost(plan, len(ids), len(ids), rewrites, n_assessor, tokens)
+
+
+def _conversation_cost(
+    plan: RunPlan, ctx: Context, items: int, rewrites: int, n_assessor: int, assessor_tokens: int
+) -> RunCost:
+    """A conversation interview (:mod:`personascope.graphs.conversation`): every item asked
+    ``conversation_rounds`` times, a small-talk turn after every ``small_talk_every`` items,
+    and, as an upper bound, one follow-up per item turn. The RPA sees the whole
+    conversation at every turn, so its prompt grows by one exchange per turn; each round
+    is assessed on its own; the interviewer writes the small talk and judges every item
+    answer for a follow-up."""
+    item_turns = items * ctx.conversation_rounds
+    small_talk = (item_turns - 1) // ctx.small_talk_every if ctx.small_talk_every and item_turns else 0
+    follow_ups = item_turns if ctx.follow_ups else 0
+    turns = item_turns + small_talk + follow_ups
+    exchange = TURN_TOKENS + ctx.max_tokens
+    rpa_tokens = turns * (PROMPT_TOKENS + exchange) + exchange * turns * (turns - 1) // 2
+    judged = item_turns if ctx.follow_ups else 0  # the follow-up prompt quotes the answer
+    interviewer_calls = rewrites + small_talk + judged
+    interviewer_tokens = rewrites * (PROMPT_TOKENS + 60) + (small_talk + judged) * (PROMPT_TOKENS + exchange)
+    tokens = rpa_tokens + interviewer_tokens + assessor_tokens * ctx.conversation_rounds
+    return RunCost(plan, items, turns, interviewer_calls, n_assessor * ctx.conversation_rounds, tokens)
 
 
 def estimate_plan(spec: ExperimentSpec, exp_dir: str | Path | None = None) -> PlanEstimate:
