@@ -297,8 +297,12 @@ def _takes_request(factory: RPAFactory) -> bool:
 
 
 def is_agent_object(obj: object) -> bool:
-    """An RPA instance (not a class, not a factory)."""
-    return isinstance(obj, RolePlayingAgent) and not isinstance(obj, type)
+    """An RPA instance (not a class, not a factory).
+
+    What ``isinstance(obj, RolePlayingAgent)`` checks (the protocol's one member,
+    ``areply``, present and not None), without the runtime protocol machinery: asked
+    for every item asked, it was a tenth of a millisecond each."""
+    return not isinstance(obj, type) and getattr(obj, "areply", None) is not None
 
 
 def build_rpa(

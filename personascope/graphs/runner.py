@@ -11,10 +11,12 @@ checkpointed are not asked again. A finished run is skipped without any model ca
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -369,6 +371,33 @@ class RunOutcome:
 ProgressHook = Callable[[RunOutcome], None]
 
 
+_FROZEN = False
+# Young objects collected per generation-0 pass while an experiment runs (Python's: 700).
+ENGINE_GC_THRESHOLD = 10_000
+
+
+@contextmanager
+def engine_gc() -> Iterator[None]:
+    """The garbage collector tuned for an experiment, then restored.
+
+    What exists at the first experiment's start (modules, classes, schemas: some 280,000
+    objects, none of them garbage) is frozen out of the collector's reach, once per
+    process; every full collection walked them all. Generation 0 is collected every
+    10,000 allocations instead of 700: an experiment allocates fast and keeps little.
+    With instant models at 512 calls in flight (bench_engine's protocol) the collector
+    took 0.5 ms of the engine's 1.25 ms of CPU per call; now under 0.1 of 0.83."""
+    global _FROZEN
+    if not _FROZEN:
+        _FROZEN = True
+        gc.freeze()
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], ENGINE_GC_THRESHOLD), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 async def run_experiment(
     spec: ExperimentSpec,
     exp_dir: str | Path,
@@ -391,6 +420,38 @@ async def run_experiment(
     unreachable endpoint raises :class:`ConfigurationError` before anything is written.
     The experiment is locked while it runs (:mod:`personascope.graphs.lock`; a second
     process gets :class:`ExperimentBusy`) unless ``hold_lock`` is false."""
+    with engine_gc():
+        return await _run_experiment(
+            spec,
+            exp_dir,
+            rpa=rpa,
+            assessor=assessor,
+            store=store,
+            rpa_label=rpa_label,
+            assessor_label=assessor_label,
+            on_done=on_done,
+            on_event=on_event,
+            durability=durability,
+            runs=runs,
+            hold_lock=hold_lock,
+        )
+
+
+async def _run_experiment(
+    spec: ExperimentSpec,
+    exp_dir: str | Path,
+    *,
+    rpa: RolePlayingAgent | RPAFactory | None = None,
+    assessor: BaseChatModel | None = None,
+    store: MemoryStore | None = None,
+    rpa_label: str | None = None,
+    assessor_label: str | None = None,
+    on_done: ProgressHook | None = None,
+    on_event: EventHook | None = None,
+    durability: Durability = DURABILITY,
+    runs: Sequence[RunPlan] | None = None,
+    hold_lock: bool = True,
+) -> list[RunOutcome]:
     check_injected(rpa, spec.characters)  # one RPA object cannot play several characters
     register_pools(spec.endpoints)
     preflight(spec, rpa_injected=rpa is not None, assessor_injected=assessor is not None)
