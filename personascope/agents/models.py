@@ -279,6 +279,23 @@ class PersonaChatOpenAI(ChatOpenAI):
     _structured: dict[tuple[Any, ...], Runnable[LanguageModelInput, Any]] = PrivateAttr(default_factory=dict)
     # The URL and headers of the OpenAI client's chat completion requests (the first one's).
     _fast_target: tuple[str, dict[str, str]] | None = PrivateAttr(default=None)
+    # The model's own invocation parameters (no stop, no call keywords), reported to the
+    # callbacks of every call: ChatOpenAI rebuilds them from a full dump of the model, under
+    # a warnings filter, each time.
+    _invocation: dict[str, Any] | None = PrivateAttr(default=None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if not name.startswith("_"):
+            self._invocation = None  # a field changed: the parameters are rebuilt
+
+    def _get_invocation_params(self, stop: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
+        if stop is not None or "tools" in kwargs:
+            return super()._get_invocation_params(stop=stop, **kwargs)
+        if self._invocation is None:
+            self._invocation = super()._get_invocation_params(stop=None)
+        # As ChatOpenAI's: {model, the model's parameters, stop, the defaults, **kwargs}.
+        return {**self._invocation, **kwargs}
 
     def with_structured_output(self, schema: Any = None, **kwargs: Any) -> Runnable[LanguageModelInput, Any]:
         key = _structured_key(schema, kwargs)
