@@ -202,3 +202,15 @@ def test_async_connection_refused_is_an_error() -> None:
         asyncio.run(model.ainvoke("hi"))
     with pytest.raises(openai.APIConnectionError):
         asyncio.run(model.ainvoke("hi"))
+
+
+def test_the_direct_attempt_goes_through_a_fleet_in_turn() -> None:
+    with StubOpenAI() as a, StubOpenAI() as b:
+        model = resolve_model(f"openai-compatible:m@{a.base_url},{b.base_url}", ModelParams())
+
+        async def six() -> list[Any]:
+            return [(await model.ainvoke(f"q{i}")).content for i in range(6)]
+
+        assert asyncio.run(six()) == [f"echo: q{i}" for i in range(6)]
+        assert model._fast_target is not None
+        assert len(a.requests) == len(b.requests) == 3

@@ -55,7 +55,7 @@ from openai.lib._parsing._completions import type_to_response_format_param
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, PrivateAttr, SecretStr
 
-from personascope.agents.endpoints import MAX_RESPONSE_BYTES
+from personascope.agents.endpoints import MAX_RESPONSE_BYTES, BoundedTransport, PoolTransport
 from personascope.errors import InputError
 from personascope.safeio import redact
 
@@ -443,8 +443,14 @@ class PersonaChatOpenAI(ChatOpenAI):
             return raw
         url, headers = target
         request = http.build_request("POST", url, content=openapi_dumps(payload), headers=headers)
+        transport = http._transport_for_url(request.url)
         try:
-            response = await http.send(request)
+            if isinstance(transport, (BoundedTransport, PoolTransport)):
+                # Ours read the whole body (bounded) and keep the request: the client's
+                # redirect, auth and cookie handling has nothing to do for this POST.
+                response = await transport.handle_async_request(request)
+            else:
+                response = await http.send(request)
         except httpx.TimeoutException as exc:
             failure: Exception = openai.APITimeoutError(request=request)  # type: ignore[arg-type]
             failure.__cause__ = exc
