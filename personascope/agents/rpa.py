@@ -218,7 +218,9 @@ async def safe_answer(
     """The agent's reply, bounded and flagged (see :class:`Reply`), or :class:`RPAError`
     with a reason (secrets redacted): never an empty answer."""
     try:
-        out: Any = await asyncio.wait_for(agent.areply(messages), timeout=timeout)
+        # In this task (asyncio.wait_for would run the reply in a task of its own).
+        async with asyncio.timeout(timeout):
+            out: Any = await agent.areply(messages)
     except TimeoutError:
         raise RPAError(f"no answer within {timeout:g}s", "timeout") from None
     except RPAError as exc:
