@@ -41,7 +41,7 @@ class Rating(BaseModel):
 class CompletionServer(LoopbackServer):
     """Answers every chat completion with a fixed message; JSON when a schema is asked for."""
 
-    def __init__(self, finish_reason: str = "stop") -> None:
+    def __init__(self, finish_reason: str = "stop", refusal: str | None = None) -> None:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         server = self
@@ -60,6 +60,8 @@ class CompletionServer(LoopbackServer):
                 }
                 if body.get("logprobs"):
                     choice["logprobs"] = LOGPROBS
+                if refusal is not None:
+                    choice["message"] = {"role": "assistant", "content": None, "refusal": refusal}
                 self._send(
                     200,
                     {
@@ -214,3 +216,34 @@ def test_the_direct_attempt_goes_through_a_fleet_in_turn() -> None:
         assert asyncio.run(six()) == [f"echo: q{i}" for i in range(6)]
         assert model._fast_target is not None
         assert len(a.requests) == len(b.requests) == 3
+
+
+def test_structured_call_matches_langchains_chain() -> None:
+    with CompletionServer() as server:
+        model = _model(server.base_url)
+        ours = model.with_structured_output(Rating)
+        theirs = ChatOpenAI.with_structured_output(model, Rating)
+        assert type(ours) is not type(theirs)
+
+        async def both() -> tuple[Any, Any]:
+            return await ours.ainvoke("rate it"), await theirs.ainvoke("rate it")
+
+        fast, chained = asyncio.run(both())
+        synced = ours.invoke("rate it")
+        assert server.requests[0] == server.requests[1] == server.requests[2]
+    assert fast == chained == synced == Rating(analysis="steady", score=4)
+
+
+def test_structured_call_refusal_fails_as_langchains_chain_does() -> None:
+    with CompletionServer(refusal="I cannot rate that.") as server:
+        model = _model(server.base_url)
+
+        def error(runnable: Any) -> BaseException:
+            with pytest.raises(Exception) as info:
+                asyncio.run(runnable.ainvoke("rate it"))
+            return info.value
+
+        ours = error(model.with_structured_output(Rating))
+        theirs = error(ChatOpenAI.with_structured_output(model, Rating))
+    assert type(ours) is type(theirs)
+    assert str(ours) == str(theirs)

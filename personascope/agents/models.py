@@ -42,13 +42,21 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.outputs import ChatResult
-from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
-from langchain_core.utils.function_calling import convert_to_json_schema
+from langchain_core.runnables import (
+    Runnable,
+    RunnableConfig,
+    RunnableLambda,
+    RunnableMap,
+    RunnablePassthrough,
+)
+from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_openai import ChatOpenAI
 from langchain_openai.chat_models.base import (
     _add_gateway_metadata,
     _handle_openai_api_error,
     _handle_openai_bad_request,
+    _oai_structured_outputs_parser,
+    _raise_on_refusal,
 )
 from openai._utils._json import openapi_dumps
 from openai.lib._parsing._completions import type_to_response_format_param
@@ -305,7 +313,15 @@ class PersonaChatOpenAI(ChatOpenAI):
         if runnable is None:
             if len(self._structured) >= _STRUCTURED_CACHE_SIZE:
                 self._structured.clear()
-            runnable = self._structured[key] = super().with_structured_output(schema, **kwargs)
+            if (
+                issubclass(schema, BaseModel)
+                and kwargs.get("method", "json_schema") == "json_schema"
+                and (set(kwargs) <= {"method"})
+            ):
+                runnable = _StructuredCall(self, schema)
+            else:
+                runnable = super().with_structured_output(schema, **kwargs)
+            self._structured[key] = runnable
         return runnable
 
     def _get_request_payload(
@@ -514,6 +530,40 @@ def _target_of(response: httpx.Response) -> tuple[str, dict[str, str]] | None:
         return None
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _PER_REQUEST_HEADERS}
     return str(request.url), headers
+
+
+class _StructuredCall(Runnable[LanguageModelInput, Any]):
+    """``ChatOpenAI.with_structured_output(schema)`` (method ``json_schema``, a Pydantic
+    class) as one runnable: the model bound exactly as ChatOpenAI binds it, then
+    ChatOpenAI's own refusal check and parser applied to the message. LangChain's version
+    chains a binding, a generator and a lambda, each a traced run with its callbacks:
+    0.65 ms of CPU per structured call on top of the model call (bench_engine's stub)."""
+
+    def __init__(self, model: PersonaChatOpenAI, schema: type[BaseModel]) -> None:
+        self.schema = schema
+        self.bound = model.bind(
+            response_format=schema,
+            ls_structured_output_format={
+                "kwargs": {"method": "json_schema", "strict": None},
+                "schema": convert_to_openai_tool(schema),
+            },
+        )
+
+    @property
+    def OutputType(self) -> Any:
+        return self.schema
+
+    def _parse(self, message: Any) -> Any:
+        _raise_on_refusal(message)
+        return _oai_structured_outputs_parser(message, schema=self.schema)
+
+    def invoke(self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return self._parse(self.bound.invoke(input, config, **kwargs))
+
+    async def ainvoke(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Any:
+        return self._parse(await self.bound.ainvoke(input, config, **kwargs))
 
 
 def _parse_structured(result: ChatResult, response: dict[str, Any], schema: type[BaseModel]) -> None:
