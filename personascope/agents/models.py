@@ -18,7 +18,10 @@ Every real model is a :class:`PersonaChatOpenAI` (LangChain's ``ChatOpenAI``): t
 OpenAI client retries timeouts, 429 (honouring ``Retry-After``), 5xx and refused
 connections with exponential backoff; a per-endpoint semaphore bounds concurrency;
 results are cached in SQLite (:mod:`personascope.agents.cache`) keyed by model,
-parameters, messages and trial index.
+parameters, messages and trial index. Async calls after a model's first go straight
+through its HTTP client (failures continue through the OpenAI client); structured output
+is one runnable; both keep ChatOpenAI's results (benchmarks/bench_engine.py: 0.9-1.1 ms
+of CPU per call instead of 2.0 at 64 in flight).
 """
 
 from __future__ import annotations
