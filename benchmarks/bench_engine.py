@@ -143,8 +143,8 @@ def raw_call_cpu_ms(url: str, n: int = RAW_CALLS, conc: int = 64, path: str = "o
     """CPU per call of one chat model alone (no graph), against the same stub: the floor
     under the engine's own cost per call. Run after the protocol (warm imports).
 
-    ``path="ours"``: the engine's model (PersonaChatOpenAI: after the first call, a direct
-    POST through its HTTP client); ``"chatopenai"``: the same object through LangChain's own
+    ``path="ours"``: the engine's model (PersonaChatOpenAI: a direct POST through the
+    OpenAI client's HTTP client); ``"chatopenai"``: the same object through LangChain's own
     ``ChatOpenAI._agenerate`` (``chat.completions.create``/``parse``), which ours replaces."""
     from langchain_core.messages import HumanMessage
     from langchain_openai import ChatOpenAI

@@ -156,14 +156,17 @@ def test_async_malformed_200_responses_are_retried(fault: str) -> None:
 
 
 def test_the_direct_attempt_sends_what_the_openai_client_sends() -> None:
+    import httpx
+
     with CompletionServer() as server:
         model = _model(server.base_url)
 
-        async def twice() -> None:
-            await model.ainvoke("hi")  # through the OpenAI client: its URL and headers are kept
-            await model.ainvoke("hi")  # straight through its HTTP client
+        async def both() -> None:
+            await model.ainvoke("hi")  # straight through the HTTP client
+            payload = model._get_request_payload([HumanMessage("hi")])
+            await model.root_async_client.post("/chat/completions", body=payload, cast_to=httpx.Response)
 
-        asyncio.run(twice())
+        asyncio.run(both())
         assert model._fast_target is not None
     assert server.requests[0] == server.requests[1]
     assert server.headers[0] == server.headers[1]
@@ -179,7 +182,7 @@ def test_async_retries_server_errors_then_raises_the_status_error(warm: bool) ->
             await model.ainvoke("hi")
         return await model.ainvoke("hi")
 
-    # warm: a first call has succeeded, so the next one's first attempt is the direct one.
+    # warm: a call has succeeded before (its connection is kept alive).
     ok = ["ok"] if warm else []
     with StubOpenAI(script=[*ok, 503, 429]) as stub:
         assert asyncio.run(calls(_model(stub.base_url, max_retries=2), len(ok) + 1)).content == "echo: hi"

@@ -18,8 +18,9 @@ Every real model is a :class:`PersonaChatOpenAI` (LangChain's ``ChatOpenAI``): t
 OpenAI client retries timeouts, 429 (honouring ``Retry-After``), 5xx and refused
 connections with exponential backoff; a per-endpoint semaphore bounds concurrency;
 results are cached in SQLite (:mod:`personascope.agents.cache`) keyed by model,
-parameters, messages and trial index. Async calls after a model's first go straight
-through its HTTP client (failures continue through the OpenAI client); structured output
+parameters, messages and trial index. Async calls go straight through the OpenAI
+client's HTTP client with its URL and headers (failures continue through the OpenAI
+client); structured output
 is one runnable; both keep ChatOpenAI's results (benchmarks/bench_engine.py: 0.9-1.1 ms
 of CPU per call instead of 2.0 at 64 in flight).
 """
@@ -61,6 +62,7 @@ from langchain_openai.chat_models.base import (
     _oai_structured_outputs_parser,
     _raise_on_refusal,
 )
+from openai._models import FinalRequestOptions
 from openai._utils._json import openapi_dumps
 from openai.lib._parsing._completions import type_to_response_format_param
 from openai.types.chat import ChatCompletion
@@ -288,7 +290,7 @@ class PersonaChatOpenAI(ChatOpenAI):
     # with_structured_output(...) runnables by schema class and options: building one
     # derives the JSON schema and a parser chain, which callers would otherwise redo per call.
     _structured: dict[tuple[Any, ...], Runnable[LanguageModelInput, Any]] = PrivateAttr(default_factory=dict)
-    # The URL and headers of the OpenAI client's chat completion requests (the first one's).
+    # The URL and headers of the OpenAI client's chat completion requests (built once).
     _fast_target: tuple[str, dict[str, str]] | None = PrivateAttr(default=None)
     # The model's own invocation parameters (no stop, no call keywords), reported to the
     # callbacks of every call: ChatOpenAI rebuilds them from a full dump of the model, under
@@ -447,18 +449,19 @@ class PersonaChatOpenAI(ChatOpenAI):
 
     async def _post_completion(self, payload: dict[str, Any], options: dict[str, Any]) -> httpx.Response:
         """POST a chat completion: a first attempt straight through the OpenAI client's
-        HTTP client, with the URL and headers its first request had (its request
-        building, 0.4 ms of CPU, is the same every time); any failure goes on through the
-        OpenAI client itself, with the retries left (its back-off and error types)."""
+        HTTP client, with the URL and headers the OpenAI client builds for it (built once:
+        its request building, 0.4 ms of CPU, is the same every time); any failure goes on
+        through the OpenAI client itself, with the retries left (its back-off and error
+        types)."""
         client = self.root_async_client
-        target = self._fast_target
         http = client._client
+        target = self._fast_target
+        if target is None and not options and isinstance(http, httpx.AsyncClient):
+            target = self._fast_target = _target_of(client)
         if target is None or options or not isinstance(http, httpx.AsyncClient):
             raw: httpx.Response = await client.post(
                 "/chat/completions", body=payload, options=options, cast_to=httpx.Response
             )
-            if not options and isinstance(http, httpx.AsyncClient) and isinstance(client.api_key, str):
-                self._fast_target = _target_of(raw)
             return raw
         url, headers = target
         request = http.build_request("POST", url, content=openapi_dumps(payload), headers=headers)
@@ -524,12 +527,17 @@ def _retry_after(response: httpx.Response | None) -> float:
     return 0.5 * (1 - 0.25 * random.random())
 
 
-def _target_of(response: httpx.Response) -> tuple[str, dict[str, str]] | None:
-    try:
-        request = response.request
-    except RuntimeError:  # a response built without its request
+def _target_of(client: openai.AsyncOpenAI) -> tuple[str, dict[str, str]] | None:
+    """The URL and headers the OpenAI client gives its chat completion requests (built
+    the way it builds them, nothing sent), or None when its key is not a fixed string
+    (a key provider's token must be fetched per request)."""
+    if not isinstance(client.api_key, str):
         return None
-    if not response.is_success:
+    try:
+        request = client._build_request(
+            FinalRequestOptions.construct(method="post", url="/chat/completions", json_data={})
+        )
+    except Exception:  # another client version: every call goes through the client
         return None
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _PER_REQUEST_HEADERS}
     return str(request.url), headers
