@@ -25,7 +25,7 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from personascope.errors import InputError
@@ -72,6 +72,7 @@ class FakeChatModel(BaseChatModel):
     _next_response: int = PrivateAttr(default=0)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _rng: random.Random = PrivateAttr(default_factory=random.Random)
+    _structured: dict[type, Runnable[LanguageModelInput, Any]] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any) -> None:
         self._rng = random.Random(self.seed)
@@ -150,12 +151,42 @@ class FakeChatModel(BaseChatModel):
     def with_structured_output(
         self, schema: dict[str, Any] | type, *, include_raw: bool = False, **kwargs: Any
     ) -> Runnable[LanguageModelInput, Any]:
-        """Parse the scripted reply (JSON text) into ``schema``."""
+        """Parse the scripted reply (JSON text) into ``schema``: for a Pydantic class, one
+        runnable per class, as PersonaChatOpenAI's structured output is (so an instant
+        model's structured call costs what a plain one does, bench_engine part 2)."""
         if include_raw:
             raise NotImplementedError("FakeChatModel supports include_raw=False only")
         if isinstance(schema, type) and issubclass(schema, BaseModel):
-            return self | PydanticOutputParser(pydantic_object=schema)
+            runnable = self._structured.get(schema)
+            if runnable is None:
+                if len(self._structured) >= 256:
+                    self._structured.clear()
+                runnable = self._structured[schema] = _ParsedCall(self, schema)
+            return runnable
         return self | JsonOutputParser()
+
+
+class _ParsedCall(Runnable[LanguageModelInput, Any]):
+    """The model's reply parsed by a ``PydanticOutputParser`` (its errors included),
+    without running the parser as a traced runnable of its own."""
+
+    def __init__(self, model: BaseChatModel, schema: type[BaseModel]) -> None:
+        self.model = model
+        self.schema = schema
+        self.parser: PydanticOutputParser[Any] = PydanticOutputParser(pydantic_object=schema)
+
+    @property
+    def OutputType(self) -> Any:
+        return self.schema
+
+    def invoke(self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return self.parser.parse_result([ChatGeneration(message=self.model.invoke(input, config, **kwargs))])
+
+    async def ainvoke(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Any:
+        message = await self.model.ainvoke(input, config, **kwargs)
+        return self.parser.parse_result([ChatGeneration(message=message)])
 
 
 _REGISTRY: dict[str, Callable[[], BaseChatModel]] = {}
