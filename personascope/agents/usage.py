@@ -20,6 +20,32 @@ class _InlineUsageHandler(UsageMetadataCallbackHandler):
     # hop per model call; adding up token counts under a lock is safe to do inline.
     run_inline = True
 
+    # Only on_llm_end counts tokens: every other event of every run below the block
+    # (chains, parsers, the chat model's start) need not be dispatched to this handler.
+    @property
+    def ignore_chain(self) -> bool:
+        return True
+
+    @property
+    def ignore_chat_model(self) -> bool:
+        return True
+
+    @property
+    def ignore_agent(self) -> bool:
+        return True
+
+    @property
+    def ignore_retriever(self) -> bool:
+        return True
+
+    @property
+    def ignore_retry(self) -> bool:
+        return True
+
+    @property
+    def ignore_custom_event(self) -> bool:
+        return True
+
 
 _USAGE: ContextVar[UsageMetadataCallbackHandler | None] = ContextVar("personascope_usage", default=None)
 register_configure_hook(_USAGE, inheritable=True)
