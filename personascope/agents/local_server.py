@@ -216,7 +216,7 @@ class LlamaServer:
         cmd = [
             sys.executable,
             "-m",
-            "llama_cpp.server",
+            "personascope.agents.llama_serve",
             "--model",
             str(self.model),
             "--model_alias",
