@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh "local"
 export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_PROGRESS_BARS=1
 .venv/bin/personascope run --character sherlock-holmes --scale ipip-bfm-50 \
-  --model local:smollm2 --assessor local --dir runs/demo --resume
+  --model local:smollm2 --assessor local --max-tokens 64 --dir runs/demo --resume
