@@ -16,7 +16,7 @@ import itertools
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -62,7 +62,7 @@ from personascope.graphs.state import PipelineState
 from personascope.memories.characters import builtin_character_ids, load_character
 from personascope.memories.store import MemoryStore
 from personascope.methods import get_method, method_ids
-from personascope.results import is_postgres_url, resolve_url, run_id
+from personascope.results import is_postgres_url, keep_results_open, resolve_url, run_id
 from personascope.safeio import error_text
 from personascope.scales import builtin_scale_ids, load_scale
 
@@ -469,6 +469,8 @@ async def _run_experiment(
     emit: EventHook = on_event or (lambda event: None)
     # One process writes an experiment (ExperimentBusy otherwise); a Ray worker's driver holds it.
     lock = hold_experiment(exp, spec.model_dump(mode="json"), spec.database_url, spec.name, hold=hold_lock)
+    # SQLite results: one connection for every run's record (results.keep_results_open).
+    results_held = keep_results_open(exp) if spec.database_url is None else nullcontext()
     async with lock, open_checkpointer(spec.database_url, exp) as saver:
         graph = build_pipeline_graph(
             rpa=rpa, assessor=assessor, store=store, rpa_label=rpa_label, assessor_label=assessor_label
@@ -521,4 +523,5 @@ async def _run_experiment(
                 return outcome
 
         todo = plan_runs(spec) if runs is None else list(runs)
-        return list(await asyncio.gather(*(one(p) for p in todo)))
+        with results_held:
+            return list(await asyncio.gather(*(one(p) for p in todo)))
