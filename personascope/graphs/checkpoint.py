@@ -5,18 +5,22 @@ The SQLite saver is LangGraph's own ``SqliteSaver`` driven from one dedicated th
 cursor, execute, commit and close, four hops per checkpoint write; an interview writes
 one checkpoint per answer, so those hops were the largest part of the engine's own
 cost per model call (benchmarks/bench_engine.py: 1.17 → below 1 ms). Here each
-checkpoint operation is one hop, and the single worker thread serialises access to the
-connection. Durability is unchanged: each write is its own committed transaction, and
-WAL mode with ``synchronous=NORMAL`` keeps committed writes across a killed process.
+checkpoint operation is one hop (task writes that queue up meanwhile: one hop and one
+transaction together), and the single worker thread serialises access to the
+connection. Durability is unchanged: every write is committed before its call returns,
+and WAL mode with ``synchronous=NORMAL`` keeps committed writes across a killed process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -41,11 +45,32 @@ _SETUP_LOCK = 0x6C67_7365_7475_70  # "lgsetup": any fixed 64-bit key
 
 
 class ThreadedSqliteSaver(SqliteSaver):
-    """``SqliteSaver`` with async methods that run on one dedicated thread."""
+    """``SqliteSaver`` with async methods that run on one dedicated thread.
+
+    Task writes (``aput_writes``: one per ``ask_item`` answer) that arrive while the thread
+    is busy are written together: one transaction and one wake-up of the event loop for
+    the batch instead of one of each per write. Each ``aput_writes`` still returns only
+    once its rows are committed, and a write that fails fails its own call only."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__(conn)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="personascope-checkpoint")
+        self._pending: list[_PendingWrite] = []
+        self._pending_lock = threading.Lock()
+        self._batching = False  # read and set on the worker thread only
+
+    @contextmanager
+    def cursor(self, transaction: bool = True) -> Iterator[sqlite3.Cursor]:
+        # SqliteSaver.cursor, whose commit is left to the end of a batch of writes.
+        with self.lock:
+            self.setup()
+            cur = self.conn.cursor()
+            try:
+                yield cur
+            finally:
+                if transaction and not self._batching:
+                    self.conn.commit()
+                cur.close()
 
     async def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
@@ -82,7 +107,43 @@ class ThreadedSqliteSaver(SqliteSaver):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        await self._call(self.put_writes, config, writes, task_id, task_path)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        with self._pending_lock:
+            self._pending.append(_PendingWrite(loop, done, config, writes, task_id, task_path))
+            first = len(self._pending) == 1
+        if first:  # otherwise a batch already queued on the thread takes this write too
+            self._executor.submit(self._write_pending)
+        await done
+
+    def _write_pending(self) -> None:
+        """On the worker thread: every write queued so far, in one transaction."""
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        errors: list[BaseException | None] = []
+        self._batching = True
+        try:
+            for w in batch:
+                try:
+                    self.put_writes(w.config, w.writes, w.task_id, w.task_path)
+                    errors.append(None)
+                except Exception as exc:
+                    errors.append(exc)
+        finally:
+            self._batching = False
+        try:
+            with self.lock:
+                self.conn.commit()
+        except Exception as exc:  # a full disk, say: none of the batch is written
+            with contextlib.suppress(Exception), self.lock:
+                self.conn.rollback()
+            errors = [e or exc for e in errors]
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], BaseException | None]]] = {}
+        for w, error in zip(batch, errors, strict=True):
+            by_loop.setdefault(w.loop, []).append((w.done, error))
+        for loop, settled in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                loop.call_soon_threadsafe(_settle, settled)
 
     async def adelete_thread(self, thread_id: str) -> None:
         await self._call(self.delete_thread, thread_id)
@@ -95,6 +156,26 @@ class ThreadedSqliteSaver(SqliteSaver):
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.conn.close()
+
+
+@dataclass(frozen=True)
+class _PendingWrite:
+    loop: asyncio.AbstractEventLoop
+    done: asyncio.Future[None]
+    config: RunnableConfig
+    writes: Sequence[tuple[str, Any]]
+    task_id: str
+    task_path: str
+
+
+def _settle(settled: list[tuple[asyncio.Future[None], BaseException | None]]) -> None:
+    for done, error in settled:
+        if done.done():  # cancelled while its batch was written
+            continue
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
 
 
 @contextmanager
