@@ -308,33 +308,22 @@ async def rate_entries(
     anonymize_names = method.anonymize if ctx.anonymize is None else ctx.anonymize
 
     async def run(dim: Dimension, batch: list[Entry]) -> _Rated:
+        args = (model, scale, dim, batch, participant(character))
         async with sem:
-            if method.probabilities:
-                dist, rec = await rate_dimension_probabilities(
-                    model,
-                    scale,
-                    dim,
-                    batch,
-                    participant(character),
-                    anonymize_names=anonymize_names,
-                    retries=ctx.parse_retries,
+            if not method.probabilities:
+                score, rec = await rate_dimension(
+                    *args, anonymize_names=anonymize_names, retries=ctx.parse_retries
                 )
-                if dist is None:
-                    return None, None, rec
-                source: Literal["logprobs", "sampled"] = (
-                    "logprobs" if rec.extra.get("source") == "logprobs" else "sampled"
-                )
-                return dist.expected, item_distribution(dist, source), rec
-            score, rec = await rate_dimension(
-                model,
-                scale,
-                dim,
-                batch,
-                participant(character),
-                anonymize_names=anonymize_names,
-                retries=ctx.parse_retries,
+                return score, None, rec
+            dist, rec = await rate_dimension_probabilities(
+                *args, anonymize_names=anonymize_names, retries=ctx.parse_retries
             )
-            return score, None, rec
+            if dist is None:
+                return None, None, rec
+            source: Literal["logprobs", "sampled"] = (
+                "logprobs" if rec.extra.get("source") == "logprobs" else "sampled"
+            )
+            return dist.expected, item_distribution(dist, source), rec
 
     results = await asyncio.gather(*(run(d, b) for d, b in jobs))
     ratings: list[DimensionRating] = []
