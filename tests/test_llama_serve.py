@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -31,24 +33,36 @@ def test_a_single_row_is_computed_at_once() -> None:
 
 
 @pytest.mark.integration
-def test_a_real_completion_returns_the_same_logprobs() -> None:
+@pytest.mark.parametrize("name", ["smollm2", "qwen2.5-1.5b"])
+def test_a_real_completion_returns_the_same_tokens_and_logprobs(name: str) -> None:
+    """Both changes together against the library as released: the same tokens and the same
+    log-probabilities (to float rounding: llama.cpp's output layer runs on one row instead
+    of all), and prompt log-probabilities refused."""
     from llama_cpp import Llama
 
     from personascope.agents.local_server import model_path
 
-    llm = Llama(model_path=str(model_path("smollm2")), n_ctx=256, n_threads=2, logits_all=True, verbose=False)
+    llm = Llama(model_path=str(model_path(name)), n_ctx=512, n_threads=2, logits_all=True, verbose=False)
     prompt = "Question: how well does 'I am the life of the party' describe you, 1 to 5? Answer:"
 
-    def complete() -> dict[str, object]:
+    def complete() -> dict[str, Any]:
         llm.reset()
-        out = llm.create_completion(prompt, max_tokens=3, temperature=0, logprobs=10)
-        return out["choices"][0]["logprobs"]  # type: ignore[index]
+        out = llm.create_completion(prompt, max_tokens=4, temperature=0, logprobs=10)
+        return out["choices"][0]["logprobs"]  # type: ignore[index,return-value]
 
+    cls = llama_serve._llama.Llama
+    saved = {k: cls.__dict__[k] for k in ("logits_to_logprobs", "eval", "create_completion")}
     before = complete()
-    original = llama_serve._llama.Llama.logits_to_logprobs
     try:
         llama_serve.patch()
         after = complete()
+        with pytest.raises(ValueError, match="prompt tokens"):
+            llm.create_completion(prompt, max_tokens=1, logprobs=1, echo=True)
     finally:
-        llama_serve._llama.Llama.logits_to_logprobs = staticmethod(original)  # type: ignore[method-assign]
-    assert after == before and before["top_logprobs"]
+        for k, v in saved.items():
+            setattr(cls, k, v)
+    assert after["tokens"] == before["tokens"] and before["top_logprobs"]
+    assert after["token_logprobs"] == pytest.approx(before["token_logprobs"], abs=2e-3)
+    for a, b in zip(after["top_logprobs"], before["top_logprobs"], strict=True):
+        common = set(a) & set(b)
+        assert len(common) >= 8 and all(a[t] == pytest.approx(b[t], abs=2e-3) for t in common)

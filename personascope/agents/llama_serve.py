@@ -10,10 +10,20 @@ of the assessor's time in the main job (measured with cProfile, README "Set-up")
 the two-dimensional call returns rows on demand: the slice the server takes is computed,
 row by row with the library's own function, and nothing else; every value it returns is
 the one it returned before (``tests/test_llama_serve.py``).
+
+A second change of the same kind: the server is built with ``logits_all`` (the library
+refuses log-probabilities otherwise), which makes llama.cpp compute the output layer —
+151,936 logits for Qwen — for every prompt token and copy them all into the score matrix,
+although only the last token's are ever read when the prompt is not echoed: sampling and
+the log-probabilities of generated tokens read the row of the last token of each
+evaluation. Here every evaluation asks llama.cpp for that row only. Prompt-token
+log-probabilities (``echo`` with ``logprobs``), which would read the other rows, are
+refused in one line; personascope never asks for them.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -44,9 +54,42 @@ def logits_to_logprobs(logits: Any, axis: int = -1) -> Any:
     return _ORIGINAL(logits, axis=axis)
 
 
+def eval_last_logits(self: _llama.Llama, tokens: Any) -> None:
+    """``Llama.eval`` with the logits of each batch's last token only (llama.cpp's own
+    default), stored in that token's row of the score matrix."""
+    self._ctx.kv_cache_seq_rm(-1, self.n_tokens, -1)
+    for i in range(0, len(tokens), self.n_batch):
+        batch = tokens[i : min(len(tokens), i + self.n_batch)]
+        n_past, n_tokens = self.n_tokens, len(batch)
+        self._batch.set_batch(batch=batch, n_past=n_past, logits_all=False)
+        self._ctx.decode(self._batch)
+        self.input_ids[n_past : n_past + n_tokens] = batch
+        self.scores[n_past + n_tokens - 1, :] = np.ctypeslib.as_array(
+            self._ctx.get_logits(),  # type: ignore[no-untyped-call]
+            shape=(self._n_vocab,),
+        )
+        self.n_tokens += n_tokens
+        self._requires_eval = False
+
+
+_CREATE_COMPLETION = _llama.Llama.create_completion
+
+
+def create_completion(self: _llama.Llama, *args: Any, **kwargs: Any) -> Any:
+    """``Llama.create_completion``, refusing prompt-token log-probabilities (see above)."""
+    bound = inspect.signature(_CREATE_COMPLETION).bind(self, *args, **kwargs)
+    if bound.arguments.get("echo") and bound.arguments.get("logprobs") is not None:
+        raise ValueError(
+            "personascope's embedded server returns no log-probabilities of prompt tokens (echo)"
+        )
+    return _CREATE_COMPLETION(self, *args, **kwargs)
+
+
 def patch() -> None:
-    """Install :func:`logits_to_logprobs` in llama-cpp-python (idempotent)."""
+    """Install both changes in llama-cpp-python (idempotent)."""
     _llama.Llama.logits_to_logprobs = staticmethod(logits_to_logprobs)  # type: ignore[method-assign]
+    _llama.Llama.eval = eval_last_logits  # type: ignore[method-assign]
+    _llama.Llama.create_completion = create_completion  # type: ignore[method-assign]
 
 
 def main() -> None:
