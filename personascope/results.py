@@ -11,6 +11,7 @@ output, every failure with its reason, and the scores.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -310,8 +311,10 @@ def _spec_database(spec_file: Path) -> tuple[Any, str] | None:
     written through :func:`open_store`, and parsing the spec was 2 ms of it."""
     try:
         st = spec_file.stat()
-    except FileNotFoundError:
-        return None
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            return None  # as Path.exists() says False: no spec there
+        raise
     key, stamp = os.path.abspath(spec_file), (st.st_mtime_ns, st.st_size, st.st_ino)
     cached = _SPEC_DATABASE.get(key)
     if cached is not None and cached[0] == stamp:

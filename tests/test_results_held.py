@@ -64,3 +64,8 @@ def test_the_spec_is_read_again_when_it_changes(tmp_path: Path) -> None:
     spec.write_text("name: two\ndatabase: postgresql://u@localhost/db\n")
     store = results.open_store(tmp_path)
     assert isinstance(store, results.PostgresResults) and store.experiment == "two"
+
+
+def test_a_location_under_a_file_has_no_spec_and_no_results(tmp_path: Path) -> None:
+    (tmp_path / "f.txt").write_text("x")
+    assert not results.has_results(tmp_path / "f.txt" / "exp")  # as Path.exists(): no error
