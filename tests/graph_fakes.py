@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import BaseMessage
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 
 from personascope.agents.fakes import FakeChatModel
 
@@ -32,6 +36,45 @@ class RecordingRPA:
             if re.search(pattern, texts[-1], flags=re.I):
                 return reply
         return f"{self.answer} (You asked: {texts[-1]})"
+
+
+def logprob_metadata(token: str, probs: dict[str, float]) -> dict[str, Any]:
+    """``response_metadata`` of a one-token reply with its top log-probabilities, as an
+    OpenAI-compatible server (llama.cpp, vLLM) returns it."""
+    top = [{"token": t, "logprob": math.log(p), "bytes": None} for t, p in probs.items()]
+    return {
+        "logprobs": {"content": [{"token": token, "logprob": math.log(probs[token]), "top_logprobs": top}]}
+    }
+
+
+class ScriptedChatModel(BaseChatModel):
+    """A chat model whose reply is computed by :meth:`reply` from the messages and the
+    call's bound arguments (``logprobs``, ``max_tokens``), sync or async."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted-fake"
+
+    def reply(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
+        raise NotImplementedError
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self.reply(messages, kwargs))])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return self._generate(messages, stop, None, **kwargs)
 
 
 def _samples(messages: list[BaseMessage]) -> list[str]:

@@ -7,10 +7,8 @@ import math
 from typing import Any, ClassVar
 
 import pytest
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.outputs import ChatResult
 
 from personascope.agents.assessors import Entry, Participant
 from personascope.agents.fakes import FakeChatModel
@@ -20,7 +18,7 @@ from personascope.graphs.pipeline import build_pipeline_graph
 from personascope.methods import get_method
 from personascope.scales import load_scale
 
-from graph_fakes import RecordingRPA
+from graph_fakes import RecordingRPA, ScriptedChatModel, logprob_metadata
 
 SCALE = load_scale("ipip-bfm-50")
 WHO = Participant(names=["Holmes"], experimenter="Watson")
@@ -33,43 +31,19 @@ VARIANCE = (2 / 9) * (1 - 17 / 9) ** 2 + (6 / 9) * (2 - 17 / 9) ** 2 + (1 / 9) *
 ANALYSIS = "They avoid the 3 parties they mention and rarely talk."
 
 
-class RatingModel(BaseChatModel):
+class RatingModel(ScriptedChatModel):
     """First turn: an analysis (with a digit in it). Second turn (asked with logprobs):
     "2", with the top log-probabilities above, as an OpenAI-compatible server returns."""
 
     seen: ClassVar[list[tuple[list[BaseMessage], dict[str, Any]]]] = []
     with_logprobs: bool = True
 
-    @property
-    def _llm_type(self) -> str:
-        return "rating-fake"
-
-    def _result(self, messages: list[BaseMessage], **kwargs: Any) -> ChatResult:
+    def reply(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
         self.seen.append((messages, kwargs))
         if not kwargs.get("logprobs"):
-            return ChatResult(generations=[ChatGeneration(message=AIMessage(ANALYSIS))])
-        top = [{"token": t, "logprob": math.log(p)} for t, p in RATING_PROBS.items()]
-        content = [{"token": "2", "logprob": math.log(0.6), "top_logprobs": top}]
-        meta = {"logprobs": {"content": content}} if self.with_logprobs else {}
-        return ChatResult(generations=[ChatGeneration(message=AIMessage("2", response_metadata=meta))])
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._result(messages, **kwargs)
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._result(messages, **kwargs)
+            return AIMessage(ANALYSIS)
+        meta = logprob_metadata("2", RATING_PROBS) if self.with_logprobs else {}
+        return AIMessage("2", response_metadata=meta)
 
 
 def test_probability_weighted_rating_by_hand() -> None:

@@ -7,10 +7,7 @@ import math
 from typing import Any, ClassVar
 
 import pytest
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 
 from personascope.agents.assessors import Entry, Participant, judge_item, logprob_mass
 from personascope.agents.fakes import FakeChatModel
@@ -18,42 +15,18 @@ from personascope.graphs.context import Context
 from personascope.graphs.pipeline import build_pipeline_graph
 from personascope.scales import load_scale
 
-from graph_fakes import RecordingRPA
+from graph_fakes import RecordingRPA, ScriptedChatModel, logprob_metadata
 
 
-class LogprobModel(BaseChatModel):
+class LogprobModel(ScriptedChatModel):
     """Replies '4' with fixed top log-probabilities, as an OpenAI-compatible server does."""
 
     probs: ClassVar[dict[str, float]] = {"4": 0.5, "5": 0.25, "3": 0.15, " ": 0.1}
     seen_kwargs: ClassVar[list[dict[str, Any]]] = []
 
-    @property
-    def _llm_type(self) -> str:
-        return "logprob-fake"
-
-    def _result(self, **kwargs: Any) -> ChatResult:
+    def reply(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
         self.seen_kwargs.append(kwargs)
-        top = [{"token": t, "logprob": math.log(p), "bytes": None} for t, p in self.probs.items()]
-        meta = {"logprobs": {"content": [{"token": "4", "logprob": math.log(0.5), "top_logprobs": top}]}}
-        return ChatResult(generations=[ChatGeneration(message=AIMessage("4", response_metadata=meta))])
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._result(**kwargs)
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._result(**kwargs)
+        return AIMessage("4", response_metadata=logprob_metadata("4", self.probs))
 
 
 SCALE = load_scale("ipip-bfm-50")

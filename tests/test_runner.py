@@ -182,3 +182,23 @@ def test_database_from_environment(
     asyncio.run(run_experiment(spec, exp, rpa=RecordingRPA(), assessor=er_assessor()))
     assert postgres_url not in (exp / "spec.yaml").read_text()  # the password stays out of files
     assert len(results.load(exp)) == 5
+
+
+def test_the_collector_is_tuned_during_an_experiment_and_restored_after(tmp_path: Path) -> None:
+    import gc
+
+    from personascope.graphs.runner import ENGINE_GC_THRESHOLD
+
+    seen: list[int] = []
+
+    class ThresholdRPA(RecordingRPA):
+        async def areply(self, messages: Sequence[BaseMessage]) -> str:
+            seen.append(gc.get_threshold()[0])
+            return await super().areply(messages)
+
+    before = gc.get_threshold()
+    spec = SPEC.model_copy(update={"characters": ["sherlock-holmes"], "methods": ["er_batch"], "trials": 1})
+    rpa = ThresholdRPA()
+    asyncio.run(run_experiment(spec, tmp_path, rpa=lambda request: rpa, assessor=er_assessor()))
+    assert seen and min(seen) >= ENGINE_GC_THRESHOLD
+    assert gc.get_threshold() == before

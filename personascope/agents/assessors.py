@@ -385,6 +385,63 @@ def _sampled(content: str, options: Sequence[int]) -> float | None:
     return float(found.group())
 
 
+@dataclass(frozen=True)
+class DigitReply:
+    """A one-digit reply read as a distribution over the options."""
+
+    distribution: OptionDistribution
+    source: Literal["logprobs", "sampled"]
+    reply: str
+    attempts: int
+
+
+async def digit_distribution(
+    model: BaseChatModel,
+    messages: Sequence[BaseMessage],
+    options: Sequence[int],
+    *,
+    retries: int,
+    read_logprobs: bool = True,
+) -> tuple[DigitReply | None, str | None]:
+    """Ask for one option digit, at most ``retries + 1`` times, and read the reply.
+
+    Where the endpoint returns token log-probabilities (and ``read_logprobs``), the
+    distribution is the option tokens' probability mass (:func:`logprob_mass`,
+    normalised by :func:`~personascope.scales.scoring.option_distribution`); otherwise
+    the sampled digit, with probability 1. A retry appends a reminder of the range.
+    Returns the reply, or ``None`` and the last error.
+    """
+    runnable = model.bind(logprobs=True, top_logprobs=TOP_LOGPROBS, max_tokens=3)
+    error: str | None = None
+    for attempt in range(1, retries + 2):
+        msgs = list(messages)
+        if attempt > 1:
+            msgs.append(
+                HumanMessage(
+                    f"(Attempt {attempt}: reply with one digit from {min(options)} to {max(options)}.)"
+                )
+            )
+        try:
+            reply = await runnable.ainvoke(msgs)
+        except Exception as exc:  # transport errors after the model layer's retries
+            error = f"{type(exc).__name__}: {str(exc)[:300]}"
+            continue
+        content = str(reply.content)
+        mass = logprob_mass(getattr(reply, "response_metadata", {}) or {}, options) if read_logprobs else None
+        try:
+            if mass is not None and any(mass.values()):
+                return DigitReply(option_distribution(mass), "logprobs", content, attempt), None
+            value = _sampled(content, options)
+            if value is None:
+                error = f"not an option: {content[:80]!r}"
+                continue
+            one_hot = option_distribution({float(v): float(v == value) for v in options})
+            return DigitReply(one_hot, "sampled", content, attempt), None
+        except ScoringError as exc:
+            error = str(exc)
+    return None, error
+
+
 async def judge_item(
     model: BaseChatModel,
     scale: Scale,
@@ -402,8 +459,8 @@ async def judge_item(
     fails. Where the endpoint returns token log-probabilities (llama.cpp, vLLM,
     OpenAI) the value is the probability-weighted mean over the option tokens
     (:func:`~personascope.scales.scoring.option_distribution`); otherwise the sampled
-    digit, with probability 1. Reverse keys are applied by scoring, never asked of the
-    model.
+    digit, with probability 1 (:func:`digit_distribution`). Reverse keys are applied
+    by scoring, never asked of the model.
     """
     options = [o.value for o in scale.response_options]
     experimenter = EXPERIMENTER if anonymize_names else who.experimenter
@@ -420,47 +477,22 @@ async def judge_item(
     )
     if anonymize_names:
         user = anonymize(user, who.names, who.experimenter)
-    runnable = model.bind(logprobs=True, top_logprobs=TOP_LOGPROBS, max_tokens=3)
-    error: str | None = None
-    extra: dict[str, Any] = {}
-    for attempt in range(1, retries + 2):
-        msgs: list[BaseMessage] = [SystemMessage(system), HumanMessage(user)]
-        if attempt > 1:
-            msgs.append(
-                HumanMessage(f"(Attempt {attempt}: reply with one digit from {options[0]} to {options[-1]}.)")
-            )
-        try:
-            reply = await runnable.ainvoke(msgs)
-        except Exception as exc:  # transport errors after the model layer's retries
-            error = f"{type(exc).__name__}: {str(exc)[:300]}"
-            continue
-        content = str(reply.content)
-        mass = logprob_mass(getattr(reply, "response_metadata", {}) or {}, options)
-        try:
-            if mass is not None and any(mass.values()):
-                dist = option_distribution(mass)
-                extra = {"source": "logprobs", "reply": content}
-            else:
-                value = _sampled(content, options)
-                if value is None:
-                    error = f"not an option: {content[:80]!r}"
-                    continue
-                dist = option_distribution({float(v): float(v == value) for v in options})
-                extra = {"source": "sampled", "reply": content}
-        except ScoringError as exc:
-            error = str(exc)
-            continue
-        record = CallRecord(
-            "item",
-            [entry.item_id],
-            dist.model_dump(),
-            None,
-            attempt,
-            prompt_chars=len(system) + len(user),
-            extra=extra,
-        )
-        return dist, record
-    return None, CallRecord("item", [entry.item_id], None, error, retries + 1, len(system) + len(user))
+    chars = len(system) + len(user)
+    got, error = await digit_distribution(
+        model, [SystemMessage(system), HumanMessage(user)], options, retries=retries
+    )
+    if got is None:
+        return None, CallRecord("item", [entry.item_id], None, error, retries + 1, chars)
+    record = CallRecord(
+        "item",
+        [entry.item_id],
+        got.distribution.model_dump(),
+        None,
+        got.attempts,
+        prompt_chars=chars,
+        extra={"source": got.source, "reply": got.reply},
+    )
+    return got.distribution, record
 
 
 def lettered_options(scale: Scale) -> list[tuple[str, int, str]]:

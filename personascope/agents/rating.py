@@ -20,16 +20,14 @@ from pydantic import BaseModel, Field, create_model, model_validator
 from personascope.agents.assessors import (
     EXPERIMENTER,
     PARTICIPANT,
-    TOP_LOGPROBS,
     CallRecord,
     Entry,
     Participant,
     _block,
     _poles,
-    _sampled,
     _structured,
     anonymize,
-    logprob_mass,
+    digit_distribution,
     pole_anchors,
 )
 from personascope.agents.prompts import (
@@ -41,7 +39,7 @@ from personascope.agents.prompts import (
     TWO_SCORE_OUTPUT,
 )
 from personascope.scales.schema import Dimension, Scale, ScoringMode
-from personascope.scales.scoring import OptionDistribution, ScoringError, option_distribution
+from personascope.scales.scoring import OptionDistribution
 
 #: Room for the analysis of an ``er_prob`` rating ("two or three sentences").
 PROBABILITY_ANALYSIS_TOKENS = 200
@@ -219,19 +217,14 @@ async def rate_dimension_probabilities(
     ones included, is rated on the response range from its low to its high pole (this
     method is personascope's, not InCharacter's percentages).
     """
-    low, high = scale.range
     options = [int(o.value) for o in scale.response_options]
     low_pole, high_pole = _poles(dimension)
     output = PROBABILITY_ANALYSIS_OUTPUT.format(
         participant="{participant}", high_pole=high_pole, low_pole=low_pole
     )
     system, user = _messages(scale, dimension, entries, who, anonymize_names, output)
-    question = PROBABILITY_RATING_QUESTION.format(
-        participant=PARTICIPANT if anonymize_names else who.names[0],
-        dimension=dimension.name,
-        anchors=pole_anchors(low, high, low_pole, high_pole),
-        high_pole=high_pole,
-        low_pole=low_pole,
+    question = _one_score(PROBABILITY_RATING_QUESTION, scale, dimension).replace(
+        "{participant}", PARTICIPANT if anonymize_names else who.names[0]
     )
     if anonymize_names:
         question = anonymize(question, who.names, who.experimenter)
@@ -243,49 +236,22 @@ async def rate_dimension_probabilities(
     except Exception as exc:  # transport errors after the model layer's retries
         return None, CallRecord("er", ids, None, f"{type(exc).__name__}: {str(exc)[:300]}", 1, chars)
     messages += [AIMessage(analysis), HumanMessage(question)]
-    runnable = model.bind(logprobs=True, top_logprobs=TOP_LOGPROBS, max_tokens=3)
-    error: str | None = None
-    for attempt in range(1, retries + 2):
-        msgs = (
-            messages
-            if attempt == 1
-            else [
-                *messages,
-                HumanMessage(f"(Attempt {attempt}: reply with one digit from {low} to {high}.)"),
-            ]
-        )
-        try:
-            reply = await runnable.ainvoke(msgs)
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {str(exc)[:300]}"
-            continue
-        content = str(reply.content)
-        mass = None
-        if single_digit_options(scale):
-            mass = logprob_mass(getattr(reply, "response_metadata", {}) or {}, options)
-        try:
-            if mass is not None and any(mass.values()):
-                dist, source = option_distribution(mass), "logprobs"
-            else:
-                value = _sampled(content, options)
-                if value is None:
-                    error = f"not an option: {content[:80]!r}"
-                    continue
-                dist, source = option_distribution({float(v): float(v == value) for v in options}), "sampled"
-        except ScoringError as exc:
-            error = str(exc)
-            continue
-        record = CallRecord(
-            "er",
-            ids,
-            {"analysis": analysis, "score": dist.expected, "distribution": dist.model_dump()},
-            None,
-            attempt,
-            prompt_chars=chars,
-            extra={"source": source, "reply": content},
-        )
-        return dist, record
-    return None, CallRecord("er", ids, {"analysis": analysis}, error, retries + 1, chars)
+    got, error = await digit_distribution(
+        model, messages, options, retries=retries, read_logprobs=single_digit_options(scale)
+    )
+    if got is None:
+        return None, CallRecord("er", ids, {"analysis": analysis}, error, retries + 1, chars)
+    dist = got.distribution
+    record = CallRecord(
+        "er",
+        ids,
+        {"analysis": analysis, "score": dist.expected, "distribution": dist.model_dump()},
+        None,
+        got.attempts,
+        prompt_chars=chars,
+        extra={"source": got.source, "reply": got.reply},
+    )
+    return dist, record
 
 
 __all__ = [

@@ -15,8 +15,8 @@ import gc
 import itertools
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -376,9 +376,10 @@ _FROZEN = False
 ENGINE_GC_THRESHOLD = 50_000
 
 
-@contextmanager
-def engine_gc() -> Iterator[None]:
-    """The garbage collector tuned for an experiment, then restored.
+@asynccontextmanager
+async def engine_gc() -> AsyncIterator[None]:
+    """The garbage collector tuned for an experiment, then restored (it decorates
+    :func:`run_experiment`: an ``AsyncContextDecorator`` keeps one signature).
 
     What exists at the first experiment's start (modules, classes, schemas: some 280,000
     objects, none of them garbage) is frozen out of the collector's reach, once per
@@ -399,6 +400,7 @@ def engine_gc() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
+@engine_gc()
 async def run_experiment(
     spec: ExperimentSpec,
     exp_dir: str | Path,
@@ -421,38 +423,6 @@ async def run_experiment(
     unreachable endpoint raises :class:`ConfigurationError` before anything is written.
     The experiment is locked while it runs (:mod:`personascope.graphs.lock`; a second
     process gets :class:`ExperimentBusy`) unless ``hold_lock`` is false."""
-    with engine_gc():
-        return await _run_experiment(
-            spec,
-            exp_dir,
-            rpa=rpa,
-            assessor=assessor,
-            store=store,
-            rpa_label=rpa_label,
-            assessor_label=assessor_label,
-            on_done=on_done,
-            on_event=on_event,
-            durability=durability,
-            runs=runs,
-            hold_lock=hold_lock,
-        )
-
-
-async def _run_experiment(
-    spec: ExperimentSpec,
-    exp_dir: str | Path,
-    *,
-    rpa: RolePlayingAgent | RPAFactory | None = None,
-    assessor: BaseChatModel | None = None,
-    store: MemoryStore | None = None,
-    rpa_label: str | None = None,
-    assessor_label: str | None = None,
-    on_done: ProgressHook | None = None,
-    on_event: EventHook | None = None,
-    durability: Durability = DURABILITY,
-    runs: Sequence[RunPlan] | None = None,
-    hold_lock: bool = True,
-) -> list[RunOutcome]:
     check_injected(rpa, spec.characters)  # one RPA object cannot play several characters
     register_pools(spec.endpoints)
     preflight(spec, rpa_injected=rpa is not None, assessor_injected=assessor is not None)
