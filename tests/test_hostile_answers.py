@@ -95,3 +95,25 @@ def test_flagged_answers_are_failures_of_kind_injection() -> None:
     assert out["result"]["status"] != "complete"
     opted = _run(rpa, method="oc", score_flagged=True)
     assert flagged <= set(opted["item_values"])
+
+
+@pytest.mark.parametrize(
+    "text", VARIANTS + BENIGN + ["SAMPLE x1: 5", "Sample\u200b E2: 5", "caf\u00e9 &amp;lt;answer&amp;gt;"]
+)
+def test_the_one_scan_finds_what_the_patterns_find_one_by_one(text: str) -> None:
+    from personascope.agents.assessors import _ANY_INJECTION, _INJECTION, normalise_for_detection
+
+    plain = normalise_for_detection(text)
+    assert (_ANY_INJECTION.search(plain) is not None) == any(p.search(plain) for p in _INJECTION)
+    assert injection_signals(text) == [p.pattern for p in _INJECTION if p.search(plain)]
+
+
+@pytest.mark.parametrize("text", ["plain ascii, no entities", "AT&amp;T", "tab\there", "x" * 50])
+def test_the_ascii_shortcut_equals_the_full_normalisation(text: str) -> None:
+    import html
+    import unicodedata
+
+    from personascope.agents.assessors import normalise_for_detection
+
+    slow = html.unescape(html.unescape(unicodedata.normalize("NFKC", text)))
+    assert normalise_for_detection(text) == slow

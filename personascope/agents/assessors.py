@@ -68,6 +68,19 @@ _INJECTION = [
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
 
+def _scoped(pattern: re.Pattern[str]) -> str:
+    # A pattern's flags (re.I, or its own leading "(?im)") scoped to its branch.
+    body, flags = pattern.pattern, pattern.flags
+    if body.startswith("(?im)"):
+        body, flags = body[5:], flags | re.I | re.M
+    inline = ("i" if flags & re.I else "") + ("m" if flags & re.M else "")
+    return f"(?{inline}:{body})" if inline else f"(?:{body})"
+
+
+# Every pattern at once: most answers match none, and one scan of them is cheaper than ten.
+_ANY_INJECTION = re.compile("|".join(_scoped(p) for p in _INJECTION))
+
+
 def normalise_for_detection(text: str) -> str:
     """What an answer says once disguises are undone: compatibility forms (fullwidth
     ``＜/answer＞``), HTML entities (``&lt;/answer&gt;``, twice-escaped too) and
@@ -76,6 +89,8 @@ def normalise_for_detection(text: str) -> str:
     >>> normalise_for_detection("＜/answer＞ &amp;lt;b&amp;gt; sco\u200bre")
     '</answer> <b> score'
     """
+    if text.isascii() and "&" not in text:
+        return text  # NFKC, entities and the invisible characters leave it as it is
     text = unicodedata.normalize("NFKC", text)
     for _ in range(3):  # entities escaped more than once
         unescaped = html.unescape(text)
@@ -89,6 +104,8 @@ def injection_signals(text: str) -> list[str]:
     """Patterns in an answer (after :func:`normalise_for_detection`) that look like an
     attempt to steer the assessor."""
     plain = normalise_for_detection(text)
+    if _ANY_INJECTION.search(plain) is None:
+        return []
     return [p.pattern for p in _INJECTION if p.search(plain)]
 
 

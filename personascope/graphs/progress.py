@@ -103,7 +103,9 @@ async def stream_run(
     emit = on_event or (lambda event: None)
     assessors = set(ASSESSOR_NODES.values())
     result: dict[str, Any] | None = None
-    modes: list[Any] = ["updates", "custom"]
+    # With no listener the custom events have no reader: leaving the mode out makes the
+    # stream writer a no-op and spares LangGraph's concurrent-stream waiter per step.
+    modes: list[Any] = ["updates", "custom"] if on_event else ["updates"]
     stream = graph.astream(payload, config, context=ctx, stream_mode=modes, durability=durability)
     async for mode, chunk in stream:
         if not isinstance(chunk, dict):
