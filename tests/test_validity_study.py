@@ -135,3 +135,22 @@ def test_recovery_by_hand_matches_an_independent_loop() -> None:
     )
     assert row["bias"] == pytest.approx(measured.mean())
     assert row["pearson_lo"] <= row["pearson"] <= row["pearson_hi"]
+
+
+def test_delta_is_the_shift_between_the_extreme_levels_as_a_share_of_the_range() -> None:
+    """Graded levels: Δ compares only the highest and lowest assigned levels (medians),
+    as Serapio-García et al. compare level 9 with level 1; here on a 1-5 scale read back
+    from [-1, 1], against statistics.median on the raw scores."""
+    import statistics
+
+    raw = {1: [1.5, 2.0, 1.0], 3: [3.0, 3.5, 2.5], 5: [4.0, 4.5, 3.0]}  # level -> scores on 1..5
+    rows = [(level, x) for level, xs in raw.items() for x in xs]
+    df = pd.DataFrame({"scale": "s", "method": "m", "persona": range(len(rows)), "dimension": "E",
+                       "assigned": [(lv - 3) / 2 for lv, _ in rows],
+                       "measured": [(x - 3) / 2 for _, x in rows]})  # fmt: skip
+    row = recovery_table(df, n_boot=200).iloc[0]
+    expected = (statistics.median(raw[5]) - statistics.median(raw[1])) / (5 - 1)  # (4 - 1.5) / 4
+    assert row["delta"] == pytest.approx(expected) == pytest.approx(0.625)
+    assert row["delta_lo"] <= row["delta"] <= row["delta_hi"]
+    flat = df.assign(assigned=0.0)
+    assert np.isnan(recovery_table(flat, n_boot=50).iloc[0]["delta"])

@@ -43,6 +43,7 @@ def _validate(args: argparse.Namespace) -> int:
         "ρ",
         "H/L acc [95% CI]",
         "bias",
+        "Δ/range",
     )
     rows = [
         (
@@ -55,6 +56,7 @@ def _validate(args: argparse.Namespace) -> int:
             fmt(r.spearman),
             _ci(r, "hl_accuracy"),
             fmt(r.bias),
+            fmt(r.delta),
         )
         for r in table.itertuples()
     ]

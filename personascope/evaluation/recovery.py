@@ -14,7 +14,9 @@ Recovery (:func:`recovery_table`) is reported per configuration and dimension: P
 and Spearman correlation between assigned and measured levels, H/L accuracy (the
 measured type equals the assigned pole), mean bias (measured score normalised to
 [−1, 1] around the midpoint, minus the assigned level's, 0 on average in a balanced
-design), with percentile bootstrap confidence intervals over personas.
+design), and the shift between the highest and lowest assigned levels (Serapio-García et
+al.'s Δ as a share of the response range), with percentile bootstrap confidence
+intervals over personas.
 
 Pure: numpy, scipy, pandas.
 """
@@ -195,6 +197,12 @@ def _statistic(assigned: np.ndarray, measured: np.ndarray, stat: str, midpoint: 
         return float(np.mean(np.sign(measured[keep] - midpoint) == np.sign(assigned[keep])))
     if stat == "bias":
         return float(np.mean(measured) - np.mean(assigned))
+    if stat == "delta":
+        if np.ptp(assigned) == 0:
+            return float("nan")
+        high = np.median(measured[assigned == assigned.max()])
+        low = np.median(measured[assigned == assigned.min()])
+        return float((high - low) / 2)  # [-1, 1] spans 2: a share of the response range
     if np.ptp(assigned) == 0 or np.ptp(measured) == 0:
         return float("nan")
     if stat == "pearson":
@@ -225,8 +233,14 @@ def recovery_table(
     dimensions), ``n`` (personas), ``pearson`` and ``spearman`` (r between assigned and
     measured), ``hl_accuracy`` (share of non-neutral assignments whose measured score lies
     on the assigned side of the midpoint; a score exactly on the midpoint is a miss),
-    ``bias`` (mean measured − mean assigned), each with ``*_lo``/``*_hi``: the 95 %
-    percentile bootstrap interval over personas (``n_boot`` resamples).
+    ``bias`` (mean measured − mean assigned), ``delta`` (median measured score of the
+    personas at the highest assigned level minus that at the lowest, as a share of the
+    response range: ``Δ / (high − low)`` in the scale's units, where Δ is the shift
+    Serapio-García et al. (2025, Nature Machine Intelligence; arXiv 2307.00184,
+    Supplementary Tables 14–21) report between level-9 and level-1 prompts: 1 is every
+    high persona at the top and every low one at the bottom, 0 no shift), each with
+    ``*_lo``/``*_hi``: the 95 % percentile bootstrap interval over personas (``n_boot``
+    resamples).
 
     Examples
     --------
@@ -240,6 +254,12 @@ def recovery_table(
     >>> row = recovery_table(df, n_boot=200).iloc[0]
     >>> float(row["hl_accuracy"]), float(row["bias"]), round(float(row["pearson"]), 3)
     (0.75, 0.25, 0.784)
+
+    The medians of the high and low personas are 0.75 and −0.25: a shift of 1 on [−1, 1],
+    half the response range (2 points of a 1–5 scale's 4):
+
+    >>> float(row["delta"])
+    0.5
     """
     rows = []
     present = [g for g in groups if g in data.columns]
@@ -254,7 +274,7 @@ def recovery_table(
             assigned, measured = assigned[ok], measured[ok]
             row: dict[str, object] = {**config, "dimension": dim, "n": int(gd["persona"].nunique())}
             pairs = list(zip(assigned, measured, strict=True))
-            for stat in ("pearson", "spearman", "hl_accuracy", "bias"):
+            for stat in ("pearson", "spearman", "hl_accuracy", "bias", "delta"):
                 row[stat] = _statistic(assigned, measured, stat, 0.0) if len(pairs) else float("nan")
                 lo, hi = _bootstrap(pairs, stat, n_boot, seed, 0.0) if len(pairs) >= 3 else (np.nan, np.nan)
                 row[f"{stat}_lo"], row[f"{stat}_hi"] = lo, hi
