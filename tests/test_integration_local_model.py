@@ -194,7 +194,8 @@ def test_item_judgement_reads_the_embedded_models_probabilities() -> None:
     an unambiguous "yes" lands above the midpoint, an unambiguous "no" below it."""
     import asyncio
 
-    from personascope.agents.assessors import Entry, Participant, judge_item
+    from personascope.agents.assessors import Entry, Participant
+    from personascope.agents.judgement import judge_item
     from personascope.scales import load_scale
 
     scale = load_scale("ipip-bfm-50")

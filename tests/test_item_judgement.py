@@ -9,8 +9,9 @@ from typing import Any, ClassVar
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage
 
-from personascope.agents.assessors import Entry, Participant, judge_item, logprob_mass
+from personascope.agents.assessors import Entry, Participant
 from personascope.agents.fakes import FakeChatModel
+from personascope.agents.judgement import judge_item, logprob_mass
 from personascope.graphs.context import Context
 from personascope.graphs.pipeline import build_pipeline_graph
 from personascope.scales import load_scale

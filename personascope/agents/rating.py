@@ -27,9 +27,9 @@ from personascope.agents.assessors import (
     _poles,
     _structured,
     anonymize,
-    digit_distribution,
     pole_anchors,
 )
+from personascope.agents.judgement import digit_distribution
 from personascope.agents.prompts import (
     DATA_NOTICE,
     EXPERT_RATING_PROMPT,

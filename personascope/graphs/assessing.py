@@ -21,8 +21,8 @@ from personascope.agents.assessors import (
     Participant,
     convert_options,
     injection_signals,
-    judge_item,
 )
+from personascope.agents.judgement import judge_item
 from personascope.agents.rating import rate_dimension, rate_dimension_probabilities
 from personascope.graphs import variants
 from personascope.graphs.context import Context

@@ -24,15 +24,14 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from personascope.agents.assessors import (
-    TOP_LOGPROBS,
     Entry,
     lettered_options,
-    logprob_mass,
     parse_multiple_choice,
     parse_self_report,
 )
 from personascope.agents.character_agent import recording_memories
 from personascope.agents.interviewer import item_question, needs_interviewer
+from personascope.agents.judgement import TOP_LOGPROBS, logprob_mass
 from personascope.agents.models import ModelParams, resolve_model
 from personascope.agents.prompts import MULTIPLE_CHOICE_PROMPT, SELF_REPORT_COT_PROMPT, SELF_REPORT_PROMPT
 from personascope.agents.rpa import RolePlayingAgent, RPAError, RPAFactory, RPARequest, safe_answer
