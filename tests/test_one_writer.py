@@ -23,6 +23,7 @@ import yaml
 from personascope.graphs.lock import LOCK_FILE, ExperimentBusy, ExperimentLock
 
 from faulty_openai import FaultyOpenAI
+from subprocesses import interruptible
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 
@@ -139,6 +140,7 @@ def test_ctrl_c_prints_one_line_saying_how_to_resume(tmp_path: Path) -> None:
             env=ENV,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            preexec_fn=interruptible,
         )
         _wait_for(stub, 6, proc)
         proc.send_signal(signal.SIGINT)

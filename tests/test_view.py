@@ -20,6 +20,7 @@ from personascope.cli.view import page_server
 from personascope.errors import InputError
 
 from report_fakes import page_payload, write_experiment
+from subprocesses import interruptible
 
 
 @contextmanager
@@ -75,6 +76,7 @@ def test_view_command_serves_the_report_and_stops_on_ctrl_c(tmp_path: Path) -> N
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=interruptible,
     )
     try:
         assert proc.stdout is not None
