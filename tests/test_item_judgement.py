@@ -140,3 +140,21 @@ def test_a_token_that_is_not_a_choice_is_not_read_as_one() -> None:
         }
     }
     assert logprob_mass(meta, [1, 2, 3, 4, 5]) is None
+
+
+def test_options_beyond_one_digit_are_read_from_the_text_not_the_first_token() -> None:
+    """On a 0-10 scale a "10" begins with the token "1": its probabilities would read as
+    option 1, so the sampled reply counts instead (in every caller of logprob_mass)."""
+    from personascope.agents.judgement import digit_distribution
+
+    class TenModel(ScriptedChatModel):
+        def reply(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
+            return AIMessage("10", response_metadata=logprob_metadata("1", {"1": 0.9, "2": 0.1}))
+
+    meta = logprob_metadata("1", {"1": 0.9, "2": 0.1})
+    assert logprob_mass(meta, list(range(0, 11))) is None
+    assert logprob_mass(meta, [-2, -1, 0, 1, 2]) is None
+    assert logprob_mass(meta, [1, 2, 3]) == pytest.approx({1.0: 0.9, 2.0: 0.1, 3.0: 0.0})
+    got, error = asyncio.run(digit_distribution(TenModel(), [], list(range(0, 11)), retries=0))
+    assert error is None and got is not None and got.source == "sampled"
+    assert got.distribution.expected == 10.0

@@ -40,12 +40,25 @@ TOP_LOGPROBS = 20
 MIN_OPTION_MASS = 0.5
 
 
+def single_digit(options: Sequence[int]) -> bool:
+    """Every option is one digit 0-9, so a choice is one token whose probabilities can be
+    read (a "10" would begin with the token "1", a "-2" with "-").
+
+    >>> single_digit([1, 2, 3, 4, 5]), single_digit(range(0, 11)), single_digit([-2, 0, 2])
+    (True, False, False)
+    """
+    return all(0 <= v <= 9 for v in options)
+
+
 def logprob_mass(response_metadata: dict[str, Any], options: Sequence[int]) -> dict[float, float] | None:
     """Probability mass per option at the first answer token that is a choice: the first
     token whose top log-probabilities (OpenAI-style ``logprobs.content[i].top_logprobs``)
     put at least :data:`MIN_OPTION_MASS` on the option labels ("Answer: 4" reads the
-    "4"). ``None`` when the response carries no log-probabilities or no token is a choice
-    (the text is then parsed instead). Tokens are compared stripped ("5", " 5")."""
+    "4"). ``None`` when the response carries no log-probabilities, no token is a choice,
+    or an option is not a single digit (:func:`single_digit`): the text is then parsed
+    instead. Tokens are compared stripped ("5", " 5")."""
+    if not single_digit(options):
+        return None
     content = ((response_metadata or {}).get("logprobs") or {}).get("content") or []
     for entry in content:
         mass = {float(v): 0.0 for v in options}
@@ -84,12 +97,11 @@ async def digit_distribution(
     options: Sequence[int],
     *,
     retries: int,
-    read_logprobs: bool = True,
 ) -> tuple[DigitReply | None, str | None]:
     """Ask for one option digit, at most ``retries + 1`` times, and read the reply.
 
-    Where the endpoint returns token log-probabilities (and ``read_logprobs``), the
-    distribution is the option tokens' probability mass (:func:`logprob_mass`,
+    Where the endpoint returns token log-probabilities, the distribution is the option
+    tokens' probability mass (:func:`logprob_mass`,
     normalised by :func:`~personascope.scales.scoring.option_distribution`); otherwise
     the sampled digit, with probability 1. A retry appends a reminder of the range.
     Returns the reply, or ``None`` and the last error.
@@ -110,9 +122,9 @@ async def digit_distribution(
             error = f"{type(exc).__name__}: {str(exc)[:300]}"
             continue
         content = str(reply.content)
-        mass = logprob_mass(getattr(reply, "response_metadata", {}) or {}, options) if read_logprobs else None
+        mass = logprob_mass(getattr(reply, "response_metadata", {}) or {}, options)
         try:
-            if mass is not None and any(mass.values()):
+            if mass is not None:  # at least MIN_OPTION_MASS on the options
                 return DigitReply(option_distribution(mass), "logprobs", content, attempt), None
             value = _sampled(content, options)
             if value is None:
@@ -185,4 +197,5 @@ __all__ = [
     "digit_distribution",
     "judge_item",
     "logprob_mass",
+    "single_digit",
 ]

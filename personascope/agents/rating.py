@@ -183,17 +183,6 @@ async def rate_dimension(
     return low + share / 100.0 * (high - low), record
 
 
-def single_digit_options(scale: Scale) -> bool:
-    """Every option is one digit 0-9, so a rating is one token whose probabilities can be
-    read (a "10" would begin with the token "1").
-
-    >>> from personascope.scales import load_scale
-    >>> single_digit_options(load_scale("ipip-bfm-50"))
-    True
-    """
-    return all(0 <= o.value <= 9 for o in scale.response_options)
-
-
 async def rate_dimension_probabilities(
     model: BaseChatModel,
     scale: Scale,
@@ -236,9 +225,7 @@ async def rate_dimension_probabilities(
     except Exception as exc:  # transport errors after the model layer's retries
         return None, CallRecord("er", ids, None, f"{type(exc).__name__}: {str(exc)[:300]}", 1, chars)
     messages += [AIMessage(analysis), HumanMessage(question)]
-    got, error = await digit_distribution(
-        model, messages, options, retries=retries, read_logprobs=single_digit_options(scale)
-    )
+    got, error = await digit_distribution(model, messages, options, retries=retries)
     if got is None:
         return None, CallRecord("er", ids, {"analysis": analysis}, error, retries + 1, chars)
     dist = got.distribution
@@ -260,6 +247,5 @@ __all__ = [
     "rate_dimension",
     "rate_dimension_probabilities",
     "rating_schema",
-    "single_digit_options",
     "two_poles",
 ]

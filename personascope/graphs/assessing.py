@@ -169,6 +169,13 @@ def item_distribution(dist: OptionDistribution, source: Literal["logprobs", "sam
     )
 
 
+def recorded_distribution(dist: OptionDistribution, rec: CallRecord) -> ItemDistribution:
+    """:func:`item_distribution` of a one-digit reply, with the source its call recorded
+    (:func:`~personascope.agents.judgement.digit_distribution`: log-probabilities or the
+    sampled digit)."""
+    return item_distribution(dist, "logprobs" if rec.extra.get("source") == "logprobs" else "sampled")
+
+
 async def judge_entries(
     model: BaseChatModel,
     method: Method,
@@ -206,10 +213,7 @@ async def judge_entries(
             failures.append(_failure(entry.item_id, items[entry.item_id].dimension, "unparsed", rec.error))
             continue
         values[entry.item_id] = dist.expected
-        source: Literal["logprobs", "sampled"] = (
-            "logprobs" if rec.extra.get("source") == "logprobs" else "sampled"
-        )
-        distributions[entry.item_id] = item_distribution(dist, source)
+        distributions[entry.item_id] = recorded_distribution(dist, rec)
     return values, distributions, outputs, failures
 
 
@@ -320,10 +324,7 @@ async def rate_entries(
             )
             if dist is None:
                 return None, None, rec
-            source: Literal["logprobs", "sampled"] = (
-                "logprobs" if rec.extra.get("source") == "logprobs" else "sampled"
-            )
-            return dist.expected, item_distribution(dist, source), rec
+            return dist.expected, recorded_distribution(dist, rec), rec
 
     results = await asyncio.gather(*(run(d, b) for d, b in jobs))
     ratings: list[DimensionRating] = []

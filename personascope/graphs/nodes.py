@@ -332,7 +332,7 @@ class Nodes:
         if answer is not None and method_of(ctx).probabilities and method_of(ctx).questions != "open":
             options = [o.value for o in load_scale(state["scale"]).response_options]
             mass = logprob_mass(retrieved.response_metadata or {}, options)
-            if mass is not None and any(mass.values()):
+            if mass is not None:
                 ans["distribution"] = assessing.item_distribution(option_distribution(mass), "logprobs")
         if answer is not None and retrieved.memories is not None:
             ans["memories"] = retrieved.memories  # what the reader of the report sees beside the answer
