@@ -72,16 +72,27 @@ def run_id(
     return f"{slug}|{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
-@contextmanager
-def _connect(path: Path) -> Iterator[sqlite3.Connection]:
+def _open(path: Path, *, check_same_thread: bool = True) -> sqlite3.Connection:
+    """A connection to a results store, its settings applied and its table created."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30)
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=check_same_thread)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         # As the checkpoints: a committed record survives a killed process; no fsync per
         # commit (every run's record paid one, ~0.1 ms per model call in bench_engine part 2).
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute(_SCHEMA)
+        conn.commit()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def _connect(path: Path) -> Iterator[sqlite3.Connection]:
+    conn = _open(path)
+    try:
         yield conn
         conn.commit()
     finally:
@@ -116,18 +127,8 @@ class _HeldConnection:
         self.holders = 0
 
     def write(self, row: tuple[Any, ...]) -> None:  # called under _LOCK
-        if self.conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute(_SCHEMA)
-                conn.commit()
-            except BaseException:
-                conn.close()
-                raise
-            self.conn = conn
+        if self.conn is None:  # used from the threads that record runs, one at a time
+            self.conn = _open(self.path, check_same_thread=False)
         try:
             self.conn.execute(_INSERT, row)
             self.conn.commit()
