@@ -19,6 +19,7 @@ MODULES = [
     "personascope.agents.rpa_specs",
     "personascope.agents.assessors",
     "personascope.agents.rating",
+    "personascope.agents.judgement",
     "personascope.graphs.assessing",
     "personascope.evaluation.summary",
     "personascope.evaluation.recovery",

@@ -70,7 +70,17 @@ class _PolePercentages(BaseModel):
 @lru_cache(maxsize=64)
 def percent_schema(first: str, second: str) -> type[BaseModel]:
     """Expert rating of a two-pole (16Personalities) dimension as InCharacter asks for it: the
-    percentage of each pole, summing to 100 (its ``two_score_output``)."""
+    percentage of each pole, summing to 100 (its ``two_score_output``).
+
+    >>> schema = percent_schema("E", "I")
+    >>> schema.model_validate({"analysis": "", "result": {"E": 30, "I": 70}}).result.first
+    30.0
+    >>> schema.model_validate({"analysis": "", "result": {"E": 30, "I": 60}})
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for PoleRating
+    ...
+    """
     poles = create_model(
         "PolePercentages",
         __base__=_PolePercentages,
