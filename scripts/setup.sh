@@ -17,7 +17,15 @@ if python3 scripts/check_llama.py --cpu-avx512; then
   kernels="$kernels -DGGML_AVX_VNNI=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
 fi
 export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF $kernels}"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[${extras}]" 2>&1 \
+# pip's own wheel cache ignores CMAKE_ARGS, so a wheel built elsewhere with other kernels (or
+# -march=native) may be served from it. Wheels this script builds are kept in a directory keyed by
+# the build flags instead, and offered first (--find-links: for the same version pip prefers a
+# wheel to the sdist), so a second clone on this machine does not rebuild.
+key="$(printf '%s|%s|%s' "$CMAKE_ARGS" "$(uname -m)" "$(python3 -c 'import sys; print(sys.version_info[:2])')" \
+  | sha256sum | cut -c1-16)"
+wheels="${PERSONASCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/personascope}/llama-wheels/$key"
+mkdir -p "$wheels"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --find-links "$wheels" -e ".[${extras}]" 2>&1 \
   | grep -v "^WARNING: Location" || true
 test -x .venv/bin/personascope
 if [[ ",${extras}," == *",local,"* ]]; then
@@ -25,13 +33,17 @@ if [[ ",${extras}," == *",local,"* ]]; then
     | grep -v "^WARNING: Location" || true
 fi
 if [[ ",${extras}," == *",local,"* ]]; then
-  # pip's wheel cache ignores CMAKE_ARGS: a wheel built earlier with other kernels may sit there.
-  # If the installed build cannot evaluate a short prompt, or lacks the AVX-512 kernels this CPU
-  # has, rebuild it from source without the cache.
+  # If the installed build (from pip's cache, or built above) cannot evaluate a short prompt, or
+  # lacks the AVX-512 kernels this CPU has, rebuild it from source without pip's cache, into the
+  # keyed wheel directory, so that the next set-up on this machine installs it from there.
   if ! .venv/bin/python scripts/check_llama.py; then
     echo "llama-cpp-python: rebuilding it for this CPU (about 5 minutes)" >&2
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir --force-reinstall \
-      --no-deps "$(.venv/bin/python -c 'import importlib.metadata as m; print("llama-cpp-python==" + m.version("llama-cpp-python"))')"
+    version="$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("llama-cpp-python"))')"
+    rm -f "$wheels"/llama_cpp_python-*.whl
+    .venv/bin/python -m pip wheel --quiet --disable-pip-version-check --no-cache-dir --no-deps \
+      --wheel-dir "$wheels" "llama-cpp-python==$version"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+      "$wheels"/llama_cpp_python-"$version"-*.whl
     .venv/bin/python scripts/check_llama.py
   fi
 fi
