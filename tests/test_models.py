@@ -280,7 +280,9 @@ def test_concurrency_limit_per_endpoint() -> None:
         with lock:
             active += 1
             peak = max(peak, active)
-        time.sleep(0.05)
+        # Long enough that the second request arrives while the first is held, even on a
+        # loaded machine.
+        time.sleep(0.2)
         with lock:
             active -= 1
         return "ok"
